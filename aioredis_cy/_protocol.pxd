@@ -1,0 +1,80 @@
+# The contract of the protocol core: what it stores and the C-level entry points.
+from aioredis_cy._resp cimport Reader
+
+
+cdef enum CommandKind:
+    # How the protocol treats a command's reply besides resolving its future.
+    KIND_PLAIN = 0
+    KIND_SELECT = 1       # on OK, the connection's db becomes Waiter.arg
+    KIND_MULTI = 2        # starts transaction bookkeeping
+    KIND_EXEC = 3         # ends it; the reply array is decoded per queued command
+    KIND_DISCARD = 4      # ends it without results
+    KIND_SUBSCRIBE = 5    # a (p|s)(un)subscribe confirmation for the channel in Waiter.arg
+    KIND_PING = 6         # allowed in pub/sub mode, where the reply is [b'pong', payload]
+    KIND_QUIT = 7         # allowed in pub/sub mode; the server closes after replying
+    KIND_PUBSUB_CMD = 8   # a subscribe-family command name given to execute()
+
+
+cdef class Waiter:
+    # One FIFO slot: the future that gets the next reply and how to treat it.
+    cdef object future
+    cdef object encoding
+    cdef CommandKind kind
+    cdef object arg
+
+
+cdef class OutputBuffer:
+    # Encoded commands waiting for the once-per-iteration flush.
+    cdef char *data
+    cdef Py_ssize_t length
+    cdef Py_ssize_t capacity
+
+    cdef int reserve(self, Py_ssize_t extra) except -1
+    cdef int write(self, const char *src, Py_ssize_t n) except -1
+    cdef int write_header(self, char kind, Py_ssize_t count) except -1
+    cdef int write_bulk(self, object arg) except -1
+    cdef bytes take(self)
+
+
+cdef class CoreProtocol:
+    cdef:
+        object loop
+        object transport
+        OutputBuffer out
+        bint flush_scheduled
+        bint writing_paused
+        bint closing
+        object close_exc
+        object closed_waiter
+
+        list waiters
+        Py_ssize_t head
+
+        Reader fast_reader
+        object reader
+        object not_enough
+
+        readonly object encoding
+        readonly object db
+        list transaction
+        object pubsub_channels
+        object pubsub_patterns
+        readonly Py_ssize_t in_pubsub
+        object subscribe_handler
+
+    cpdef object execute(self, object command, tuple args, object encoding)
+    cdef object queue_command(self, object command, tuple args, object encoding,
+                              CommandKind kind, object arg)
+    cdef int check_open(self) except -1
+    cdef int push_waiter(self, object future, object encoding, CommandKind kind,
+                         object arg) except -1
+    cdef Waiter pop_waiter(self)
+    cdef int schedule_flush(self) except -1
+    cdef int process_replies(self) except -1
+    cdef object next_reply(self)
+    cdef int dispatch(self, object reply) except -1
+    cdef int resolve(self, Waiter waiter, object reply) except -1
+    cdef int dispatch_pubsub(self, list reply) except -1
+    cdef int track_subscription(self, list reply, object channel) except -1
+    cdef object finish_transaction(self, object reply)
+    cdef int fail_all(self, object exc) except -1

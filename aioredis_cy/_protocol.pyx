@@ -1,0 +1,688 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The asyncio protocol: encodes commands, matches replies to their futures in order.
+
+Its job ends at "this reply belongs to this future". Everything it tracks besides
+the FIFO is what the reply stream itself changes: the selected db, MULTI/EXEC
+bookkeeping and pub/sub subscriptions.
+"""
+import asyncio
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.exc cimport PyErr_ExceptionMatches
+from cpython.float cimport PyFloat_Check
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_Check
+from libc.string cimport memcpy
+
+from aioredis_cy._resp cimport Reader
+
+from aioredis_cy.errors import (
+    ConnectionClosedError,
+    ConnectionForcedCloseError,
+    ProtocolError,
+    RedisError,
+    WatchVariableError,
+)
+
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
+    bint PyBytes_Check(object obj)
+    bint PyByteArray_Check(object obj)
+    bint PyMemoryView_Check(object obj)
+    bint PyBool_Check(object obj)
+    bint PyExceptionInstance_Check(object obj)
+    bint PyList_CheckExact(object obj)
+
+
+# Output larger than this is written at once instead of waiting for the flush.
+cdef Py_ssize_t EAGER_WRITE_SIZE = 256 * 1024
+cdef Py_ssize_t INITIAL_OUTPUT_SIZE = 16 * 1024
+
+cdef object _OK_REPLIES = (b"OK", "OK")
+
+
+cdef class Waiter:
+    """One FIFO slot (see the .pxd)."""
+
+
+cdef Py_ssize_t format_int(char *buf, long long value) noexcept:
+    """Write the decimal form of ``value`` at ``buf``; return its length (at most 20)."""
+    cdef char tmp[24]
+    cdef Py_ssize_t n = 0, i
+    cdef unsigned long long magnitude
+    if value < 0:
+        magnitude = <unsigned long long>(-(value + 1)) + 1
+    else:
+        magnitude = <unsigned long long>value
+    while True:
+        tmp[n] = <char>(48 + magnitude % 10)
+        n += 1
+        magnitude //= 10
+        if magnitude == 0:
+            break
+    i = 0
+    if value < 0:
+        buf[0] = b'-'
+        i = 1
+    while n:
+        n -= 1
+        buf[i] = tmp[n]
+        i += 1
+    return i
+
+
+cdef class OutputBuffer:
+    """A growable C buffer of encoded commands."""
+
+    def __cinit__(self):
+        self.data = <char *>PyMem_Malloc(INITIAL_OUTPUT_SIZE)
+        if self.data is NULL:
+            raise MemoryError()
+        self.capacity = INITIAL_OUTPUT_SIZE
+        self.length = 0
+
+    def __dealloc__(self):
+        PyMem_Free(self.data)
+
+    cdef int reserve(self, Py_ssize_t extra) except -1:
+        cdef Py_ssize_t needed = self.length + extra
+        cdef Py_ssize_t new_capacity = self.capacity
+        cdef char *new_data
+        if needed <= self.capacity:
+            return 0
+        while new_capacity < needed:
+            new_capacity *= 2
+        new_data = <char *>PyMem_Realloc(self.data, new_capacity)
+        if new_data is NULL:
+            raise MemoryError()
+        self.data = new_data
+        self.capacity = new_capacity
+        return 0
+
+    cdef int write(self, const char *src, Py_ssize_t n) except -1:
+        self.reserve(n)
+        memcpy(self.data + self.length, src, n)
+        self.length += n
+        return 0
+
+    cdef int write_header(self, char kind, Py_ssize_t count) except -1:
+        """Write ``*count\\r\\n`` or ``$count\\r\\n``."""
+        cdef char *pos
+        self.reserve(24)
+        pos = self.data + self.length
+        pos[0] = kind
+        pos += 1
+        pos += format_int(pos, count)
+        pos[0] = b'\r'
+        pos[1] = b'\n'
+        self.length = (pos + 2) - self.data
+        return 0
+
+    cdef int write_bulk(self, object arg) except -1:
+        """Append one argument as a RESP bulk string; TypeError for unsupported types."""
+        cdef const char *src
+        cdef Py_ssize_t size
+        cdef long long number
+        cdef int overflow = 0
+        cdef char digits[24]
+        cdef Py_buffer view
+        if PyBytes_Check(arg):
+            src = PyBytes_AS_STRING(arg)
+            size = PyBytes_GET_SIZE(arg)
+        elif PyUnicode_Check(arg):
+            src = PyUnicode_AsUTF8AndSize(arg, &size)
+        elif PyLong_Check(arg) and not PyBool_Check(arg):
+            number = PyLong_AsLongLongAndOverflow(arg, &overflow)
+            if overflow:
+                return self.write_bulk(str(int(arg)))
+            size = format_int(digits, number)
+            src = digits
+        elif PyFloat_Check(arg):
+            return self.write_bulk(repr(float(arg)))
+        elif PyByteArray_Check(arg) or PyMemoryView_Check(arg):
+            try:
+                PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE)
+            except BufferError as exc:
+                raise TypeError(f"Argument {arg!r} is not a contiguous buffer") from exc
+            try:
+                self.write_header(b'$', view.len)
+                self.reserve(view.len + 2)
+                memcpy(self.data + self.length, view.buf, view.len)
+                self.length += view.len
+                self.write(b"\r\n", 2)
+            finally:
+                PyBuffer_Release(&view)
+            return 0
+        elif arg is None:
+            raise TypeError("None is not a valid command argument: use b'' or an explicit value")
+        else:
+            raise TypeError(
+                f"Argument {arg!r} expected to be of bytearray, bytes, float, int, "
+                f"memoryview or str type, got {type(arg).__name__}"
+            )
+        self.write_header(b'$', size)
+        self.reserve(size + 2)
+        memcpy(self.data + self.length, src, size)
+        self.length += size
+        self.data[self.length] = b'\r'
+        self.data[self.length + 1] = b'\n'
+        self.length += 2
+        return 0
+
+    cdef bytes take(self):
+        """Return the buffered bytes and empty the buffer."""
+        cdef bytes chunk = PyBytes_FromStringAndSize(self.data, self.length)
+        self.length = 0
+        return chunk
+
+
+cdef inline bint same_word(const char *name, Py_ssize_t n, const char *upper) noexcept:
+    """Case-insensitive ASCII comparison of ``name`` with the upper-case ``upper``."""
+    cdef Py_ssize_t i
+    cdef char c
+    for i in range(n):
+        c = name[i]
+        if b'a' <= c <= b'z':
+            c -= 32
+        if c != upper[i]:
+            return False
+    return True
+
+
+cdef CommandKind classify(object command) except? KIND_PLAIN:
+    """The kind of a command from its name, without building an upper-cased copy."""
+    cdef const char *name
+    cdef Py_ssize_t n
+    if PyBytes_Check(command):
+        name = PyBytes_AS_STRING(command)
+        n = PyBytes_GET_SIZE(command)
+    elif PyUnicode_Check(command):
+        name = PyUnicode_AsUTF8AndSize(command, &n)
+    elif command is None:
+        raise TypeError("command must not be None")
+    elif PyByteArray_Check(command) or PyMemoryView_Check(command):
+        return classify(bytes(command))
+    else:
+        raise TypeError(f"command must be str or bytes, got {type(command).__name__}")
+    if n == 4:
+        if same_word(name, 4, b"PING"):
+            return KIND_PING
+        if same_word(name, 4, b"EXEC"):
+            return KIND_EXEC
+        if same_word(name, 4, b"QUIT"):
+            return KIND_QUIT
+    elif n == 5:
+        if same_word(name, 5, b"MULTI"):
+            return KIND_MULTI
+    elif n == 6:
+        if same_word(name, 6, b"SELECT"):
+            return KIND_SELECT
+    elif n == 7:
+        if same_word(name, 7, b"DISCARD"):
+            return KIND_DISCARD
+    elif n == 9:
+        if same_word(name, 9, b"SUBSCRIBE"):
+            return KIND_PUBSUB_CMD
+    elif n == 10:
+        if same_word(name, 10, b"PSUBSCRIBE") or same_word(name, 10, b"SSUBSCRIBE"):
+            return KIND_PUBSUB_CMD
+    elif n == 11:
+        if same_word(name, 11, b"UNSUBSCRIBE"):
+            return KIND_PUBSUB_CMD
+    elif n == 12:
+        if same_word(name, 12, b"PUNSUBSCRIBE") or same_word(name, 12, b"SUNSUBSCRIBE"):
+            return KIND_PUBSUB_CMD
+    return KIND_PLAIN
+
+
+def is_pubsub_command(command):
+    """True for SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UN- forms (any case)."""
+    return classify(command) == KIND_PUBSUB_CMD
+
+
+cdef object decode_reply(object reply, object encoding):
+    """Decode bytes in a reply tree (used with readers that do not decode themselves)."""
+    if PyBytes_Check(reply):
+        return (<bytes>reply).decode(encoding)
+    if PyList_CheckExact(reply):
+        return [decode_reply(item, encoding) for item in <list>reply]
+    return reply
+
+
+# Pub/sub message kinds, as the server sends them in the first array element.
+cdef bytes PS_MESSAGE = b"message"
+cdef bytes PS_PMESSAGE = b"pmessage"
+cdef bytes PS_SMESSAGE = b"smessage"
+cdef bytes PS_PONG = b"pong"
+cdef frozenset PS_CONFIRMATIONS = frozenset([
+    b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe", b"sunsubscribe",
+])
+cdef frozenset PS_PATTERN_KINDS = frozenset([b"psubscribe", b"punsubscribe"])
+cdef frozenset PS_SHARD_KINDS = frozenset([b"ssubscribe", b"sunsubscribe"])
+cdef frozenset PS_ADD_KINDS = frozenset([b"subscribe", b"psubscribe", b"ssubscribe"])
+
+
+cdef class CoreProtocol:
+    """State and logic of the protocol; ``RedisProtocol`` adds the asyncio base class."""
+
+    def __init__(self):
+        self.loop = asyncio.get_running_loop()
+        self.transport = None
+        self.out = OutputBuffer()
+        self.flush_scheduled = False
+        self.writing_paused = False
+        self.closing = False
+        self.close_exc = None
+        self.closed_waiter = self.loop.create_future()
+        self.waiters = []
+        self.head = 0
+        self.fast_reader = None
+        self.reader = None
+        self.not_enough = False
+        self.encoding = None
+        self.db = 0
+        self.transaction = None
+        self.pubsub_channels = {}
+        self.pubsub_patterns = {}
+        self.in_pubsub = 0
+        self.subscribe_handler = None
+
+    # -- setup -------------------------------------------------------------
+
+    def attach_reader(self, reader, not_enough):
+        """Use ``reader`` (any object with hiredis.Reader's feed/gets) for replies.
+
+        ``not_enough`` is the value its ``gets()`` returns when no reply is complete.
+        """
+        self.reader = reader
+        self.not_enough = not_enough
+        self.fast_reader = reader if isinstance(reader, Reader) else None
+
+    def set_subscribe_handler(self, handler):
+        """Where ``execute`` sends subscribe-family commands (the connection's execute_pubsub)."""
+        self.subscribe_handler = handler
+
+    # -- asyncio.Protocol --------------------------------------------------
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def connection_lost(self, exc):
+        self.transport = None
+        if self.close_exc is None:
+            if self.closing:
+                self.close_exc = ConnectionForcedCloseError()
+            elif exc is None:
+                self.close_exc = ConnectionClosedError("Connection closed by server")
+            else:
+                self.close_exc = ConnectionClosedError(f"Connection lost: {exc}")
+        self.fail_all(self.close_exc)
+        if not self.closed_waiter.done():
+            self.closed_waiter.set_result(None)
+
+    def pause_writing(self):
+        self.writing_paused = True
+
+    def resume_writing(self):
+        self.writing_paused = False
+        if self.out.length:
+            self.schedule_flush()
+
+    def data_received(self, data):
+        try:
+            if self.fast_reader is not None:
+                self.fast_reader.feed_c(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+            else:
+                self.reader.feed(data)
+            self.process_replies()
+        except ProtocolError as exc:
+            self.abort(exc)
+        except Exception as exc:
+            self.abort(ProtocolError(f"Failed to process a reply: {exc!r}"))
+
+    def eof_received(self):
+        return False
+
+    # -- commands ----------------------------------------------------------
+
+    cpdef object execute(self, object command, tuple args, object encoding):
+        """Encode a command into the output buffer and return the future of its reply."""
+        cdef CommandKind kind = classify(command)
+        cdef object arg = None
+        if kind == KIND_PLAIN:
+            if self.in_pubsub:
+                raise RedisError("Connection in SUBSCRIBE mode")
+            return self.queue_command(command, args, encoding, KIND_PLAIN, None)
+        if kind == KIND_PUBSUB_CMD:
+            return self.subscribe_handler(command, *args)
+        if self.in_pubsub and kind != KIND_PING and kind != KIND_QUIT:
+            raise RedisError("Connection in SUBSCRIBE mode")
+        if kind == KIND_SELECT and len(args) == 1:
+            arg = args[0]
+        elif kind == KIND_EXEC:
+            encoding = None   # the replies are decoded per queued command instead
+        return self.queue_command(command, args, encoding, kind, arg)
+
+    def execute_subscribe(self, command, list channels):
+        """Send a subscribe-family command for ``channels`` (Channel objects).
+
+        Returns one future per channel, each resolved with the server's confirmation.
+        """
+        if classify(command) != KIND_PUBSUB_CMD:
+            raise ValueError(f"Pub/Sub command expected, got {command!r}")
+        names = tuple([channel.name for channel in channels])
+        self.check_open()
+        start = self.out.length
+        try:
+            self.out.write_header(b'*', len(names) + 1)
+            self.out.write_bulk(command)
+            for name in names:
+                self.out.write_bulk(name)
+        except BaseException:
+            self.out.length = start
+            raise
+        futures = []
+        for channel in channels:
+            future = self.loop.create_future()
+            self.push_waiter(future, None, KIND_SUBSCRIBE, channel)
+            futures.append(future)
+        self.schedule_flush()
+        return futures
+
+    cdef object queue_command(self, object command, tuple args, object encoding,
+                              CommandKind kind, object arg):
+        cdef Py_ssize_t start = self.out.length
+        cdef object future
+        self.check_open()
+        try:
+            self.out.write_header(b'*', len(args) + 1)
+            self.out.write_bulk(command)
+            for item in args:
+                self.out.write_bulk(item)
+        except BaseException:
+            self.out.length = start   # nothing of a failed command is ever sent
+            raise
+        future = self.loop.create_future()
+        self.push_waiter(future, encoding, kind, arg)
+        if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
+            self.flush()
+        else:
+            self.schedule_flush()
+        return future
+
+    cdef int check_open(self) except -1:
+        """Raise ConnectionClosedError if no command can be sent."""
+        if self.transport is None or self.closing:
+            if self.close_exc is not None:
+                raise ConnectionClosedError(f"Connection closed: {self.close_exc}")
+            raise ConnectionClosedError("Connection closed or corrupted")
+        return 0
+
+    cdef int push_waiter(self, object future, object encoding, CommandKind kind,
+                         object arg) except -1:
+        cdef Waiter waiter = Waiter.__new__(Waiter)
+        waiter.future = future
+        waiter.encoding = encoding
+        waiter.kind = kind
+        waiter.arg = arg
+        self.waiters.append(waiter)
+        return 0
+
+    cdef Waiter pop_waiter(self):
+        """The oldest pending waiter, or None."""
+        cdef Waiter waiter
+        cdef Py_ssize_t count = len(self.waiters)
+        if self.head >= count:
+            return None
+        waiter = <Waiter>self.waiters[self.head]
+        self.waiters[self.head] = None
+        self.head += 1
+        if self.head == count:
+            del self.waiters[:]
+            self.head = 0
+        elif self.head >= 4096 and self.head * 2 >= count:
+            del self.waiters[:self.head]
+            self.head = 0
+        return waiter
+
+    @property
+    def pending(self):
+        """How many replies are still expected."""
+        return len(self.waiters) - self.head
+
+    cdef int schedule_flush(self) except -1:
+        if not self.flush_scheduled and not self.writing_paused:
+            self.flush_scheduled = True
+            self.loop.call_soon(self.flush)
+        return 0
+
+    def flush(self):
+        """Write everything buffered in one ``transport.write``."""
+        self.flush_scheduled = False
+        if self.writing_paused or self.transport is None or not self.out.length:
+            return
+        self.transport.write(self.out.take())
+
+    # -- replies -----------------------------------------------------------
+
+    cdef object next_reply(self):
+        """Parse the next complete reply, or return ``self.not_enough``."""
+        cdef Waiter head
+        cdef object encoding = None
+        if self.fast_reader is None:
+            return self.reader.gets()
+        if not self.in_pubsub and self.head < len(self.waiters):
+            head = <Waiter>self.waiters[self.head]
+            encoding = head.encoding
+        self.fast_reader.set_decoding(encoding)
+        return self.fast_reader.parse_one()
+
+    cdef int process_replies(self) except -1:
+        cdef object reply
+        cdef Waiter waiter
+        while True:
+            try:
+                reply = self.next_reply()
+            except UnicodeError as exc:
+                # The reader consumed the whole reply before failing to decode it.
+                waiter = self.pop_waiter()
+                if waiter is None:
+                    raise ProtocolError("Undecodable reply with no pending command") from exc
+                if not waiter.future.done():
+                    waiter.future.set_exception(exc)
+                continue
+            if reply is self.not_enough:
+                return 0
+            self.dispatch(reply)
+
+    cdef int dispatch(self, object reply) except -1:
+        cdef Waiter head
+        if PyList_CheckExact(reply) and len(<list>reply) >= 2 and PyBytes_Check((<list>reply)[0]):
+            if self.in_pubsub:
+                return self.dispatch_pubsub(<list>reply)
+            if self.head < len(self.waiters):
+                head = <Waiter>self.waiters[self.head]
+                if head.kind == KIND_SUBSCRIBE:
+                    return self.dispatch_pubsub(<list>reply)
+        head = self.pop_waiter()
+        if head is None:
+            raise ProtocolError(f"Got a reply with no pending command: {reply!r:.100}")
+        return self.resolve(head, reply)
+
+    cdef int resolve(self, Waiter waiter, object reply) except -1:
+        cdef bint failed = PyExceptionInstance_Check(reply)
+        cdef CommandKind kind = waiter.kind
+        cdef object future = waiter.future
+        if not failed and waiter.encoding is not None and self.fast_reader is None:
+            try:
+                reply = decode_reply(reply, waiter.encoding)
+            except UnicodeError as exc:
+                reply = exc
+                failed = True
+        if kind == KIND_PLAIN:
+            if self.transaction is not None and not failed:
+                self.transaction.append(waiter)
+        elif kind == KIND_EXEC:
+            reply = self.finish_transaction(reply)
+            failed = PyExceptionInstance_Check(reply)
+        elif kind == KIND_MULTI:
+            if not failed and self.transaction is None:
+                self.transaction = []
+        elif kind == KIND_DISCARD:
+            if not failed:
+                self.transaction = None
+        elif kind == KIND_SELECT:
+            if self.transaction is not None:
+                if not failed:
+                    self.transaction.append(waiter)
+            elif not failed and reply in _OK_REPLIES:
+                self.db = waiter.arg
+        if future.done():
+            return 0
+        if failed:
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
+        return 0
+
+    cdef object finish_transaction(self, object reply):
+        """The EXEC reply with each element decoded as its queued command asked."""
+        cdef list queued = self.transaction
+        cdef Waiter waiter
+        cdef list results
+        self.transaction = None
+        if queued is None or PyExceptionInstance_Check(reply) or reply is None:
+            return reply
+        if not PyList_CheckExact(reply) or len(<list>reply) != len(queued):
+            return ProtocolError(f"EXEC reply does not match the queued commands: {reply!r:.100}")
+        results = []
+        for waiter, item in zip(queued, <list>reply):
+            if not PyExceptionInstance_Check(item):
+                if waiter.encoding is not None:
+                    try:
+                        item = decode_reply(item, waiter.encoding)
+                    except UnicodeError as exc:
+                        item = exc
+                if waiter.kind == KIND_SELECT and item in _OK_REPLIES:
+                    self.db = waiter.arg
+            results.append(item)
+        return results
+
+    cdef int dispatch_pubsub(self, list reply) except -1:
+        cdef bytes kind = reply[0]
+        cdef Waiter waiter
+        cdef object channel
+        if kind == PS_MESSAGE or kind == PS_SMESSAGE:
+            channel = self.pubsub_channels.get(reply[1])
+            if channel is not None:
+                channel.put_nowait(reply[2])
+            return 0
+        if kind == PS_PMESSAGE:
+            channel = self.pubsub_patterns.get(reply[1])
+            if channel is not None:
+                channel.put_nowait((reply[2], reply[3]))
+            return 0
+        if kind in PS_CONFIRMATIONS:
+            channel = None
+            if self.head < len(self.waiters) and (<Waiter>self.waiters[self.head]).kind == KIND_SUBSCRIBE:
+                waiter = self.pop_waiter()
+                channel = waiter.arg
+                self.track_subscription(reply, channel)
+                if not waiter.future.done():
+                    waiter.future.set_result(reply)
+            else:
+                self.track_subscription(reply, None)
+            return 0
+        if kind == PS_PONG:
+            waiter = self.pop_waiter()
+            if waiter is None:
+                raise ProtocolError("Got PONG with no pending PING")
+            return self.resolve(waiter, reply[1] or b"PONG")
+        raise ProtocolError(f"Unexpected reply in pub/sub mode: {reply!r:.100}")
+
+    cdef int track_subscription(self, list reply, object channel) except -1:
+        """Update the channel maps and the subscription count from a confirmation."""
+        cdef bytes kind = reply[0]
+        cdef object name = reply[1]
+        cdef dict registry = self.pubsub_patterns if kind in PS_PATTERN_KINDS else self.pubsub_channels
+        cdef object existing
+        if kind in PS_ADD_KINDS:
+            if channel is not None and name not in registry:
+                registry[name] = channel
+        else:
+            existing = registry.pop(name, None)
+            if existing is not None:
+                existing.close()
+        self.in_pubsub = len(self.pubsub_channels) + len(self.pubsub_patterns)
+        return 0
+
+    # -- closing -----------------------------------------------------------
+
+    cdef int fail_all(self, object exc) except -1:
+        """Fail every pending waiter with ``exc`` and close every channel."""
+        cdef Waiter waiter
+        while True:
+            waiter = self.pop_waiter()
+            if waiter is None:
+                break
+            if not waiter.future.done():
+                waiter.future.set_exception(exc)
+        self.transaction = None
+        channels = list(self.pubsub_channels.values()) + list(self.pubsub_patterns.values())
+        self.pubsub_channels.clear()
+        self.pubsub_patterns.clear()
+        self.in_pubsub = 0
+        for channel in channels:
+            channel.close(exc)
+        return 0
+
+    def abort(self, exc):
+        """Close the connection because the reply stream cannot be trusted any more."""
+        if self.close_exc is None:
+            self.close_exc = exc
+        self.fail_all(exc)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def close(self):
+        """Close the connection; pending commands fail with ConnectionForcedCloseError."""
+        if self.closing:
+            return
+        self.closing = True
+        if self.close_exc is None:
+            self.close_exc = ConnectionForcedCloseError()
+        self.fail_all(self.close_exc)
+        if self.transport is not None:
+            self.transport.close()
+        elif not self.closed_waiter.done():
+            self.closed_waiter.set_result(None)
+
+    async def wait_closed(self):
+        """Wait until the transport is gone."""
+        await asyncio.shield(self.closed_waiter)
+
+    @property
+    def closed(self):
+        """True once closed or lost."""
+        return self.closing or self.transport is None
+
+    @property
+    def in_transaction(self):
+        """True between a successful MULTI and the reply to EXEC or DISCARD."""
+        return self.transaction is not None
+
+    @property
+    def channels(self):
+        """The subscribed channels by name (the live dict)."""
+        return self.pubsub_channels
+
+    @property
+    def patterns(self):
+        """The subscribed patterns by pattern (the live dict)."""
+        return self.pubsub_patterns
+
+
+class RedisProtocol(CoreProtocol, asyncio.Protocol):
+    """The Redis protocol as an ``asyncio.Protocol``."""

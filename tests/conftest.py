@@ -1,0 +1,187 @@
+"""Test harness: real redis-server processes, both event loops, every reader.
+
+- Every ``async def`` test runs under the default asyncio loop and under uvloop.
+- ``server`` is one session-wide server; ``start_server(name, *config_lines)`` starts
+  (once per name) another one with the config a test needs.
+- ``create_connection``/``create_pool`` (connection-level) run with every reader
+  (``parser``: Cython, pure Python, hiredis when installed).
+- Whatever a factory creates is closed at teardown, and any exception the loop
+  reports as unhandled fails the test.
+"""
+import asyncio
+import gc
+
+import pytest
+import uvloop
+
+from aioredis_cy._server import LocalServer
+from aioredis_cy.parser import reader_class
+
+from .fault_proxy import FaultProxy
+
+try:
+    import hiredis  # noqa: F401
+except ImportError:
+    READERS = ["cython", "python"]
+else:
+    READERS = ["cython", "python", "hiredis"]
+
+
+def pytest_asyncio_loop_factories(config, item):
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
+
+class _Servers:
+    """The session's servers by name; all stopped by PID at the end."""
+
+    def __init__(self):
+        self.by_name = {}
+
+    def start(self, name, *config_lines, sentinel=False):
+        server = self.by_name.get(name)
+        if server is None:
+            server = LocalServer(name, config_lines, sentinel=sentinel)
+            self.by_name[name] = server
+        return server.start()
+
+    def stop_all(self):
+        for server in self.by_name.values():
+            server.cleanup()
+        self.by_name.clear()
+
+
+@pytest.fixture(scope="session")
+def _servers():
+    servers = _Servers()
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture(scope="session")
+def start_server(_servers):
+    """Factory: ``start_server(name, *config_lines)`` -> a running LocalServer."""
+    return _servers.start
+
+
+@pytest.fixture(scope="session")
+def server(start_server):
+    """The default server shared by the session."""
+    return start_server("default")
+
+
+@pytest.fixture(params=READERS)
+def parser(request):
+    """The reader class under test: Cython, pure Python or hiredis."""
+    return reader_class(request.param)
+
+
+class _LoopProblems:
+    """Collects what the loop reports as unhandled, so the test can fail on it."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.reports = []
+        self.previous = loop.get_exception_handler()
+        loop.set_exception_handler(self._handle)
+
+    def _handle(self, loop, context):
+        self.reports.append(context)
+
+    def check(self):
+        gc.collect()
+        self.loop.set_exception_handler(self.previous)
+        problems = [
+            f"{context.get('message')}: {context.get('exception')!r}" for context in self.reports
+        ]
+        assert not problems, f"unhandled exceptions reported by the loop: {problems}"
+
+
+@pytest.fixture
+async def _closing():
+    """Objects to close at teardown, and the unhandled-exception check."""
+    problems = _LoopProblems(asyncio.get_running_loop())
+    objects = []
+    yield objects
+    for obj in reversed(objects):
+        obj.close()
+    for obj in reversed(objects):
+        await obj.wait_closed()
+    problems.check()
+
+
+@pytest.fixture
+def create_connection(_closing, server, parser):
+    """``await create_connection(address=None, **kw)`` with the parametrized reader."""
+    import aioredis_cy
+
+    async def factory(address=None, **kwargs):
+        kwargs.setdefault("parser", parser)
+        conn = await aioredis_cy.create_connection(address or server.tcp_address, **kwargs)
+        _closing.append(conn)
+        return conn
+
+    return factory
+
+
+@pytest.fixture
+def create_pool(_closing, server, parser):
+    """``await create_pool(address=None, **kw)`` with the parametrized reader."""
+    import aioredis_cy
+
+    async def factory(address=None, **kwargs):
+        kwargs.setdefault("parser", parser)
+        pool = await aioredis_cy.create_pool(address or server.tcp_address, **kwargs)
+        _closing.append(pool)
+        return pool
+
+    return factory
+
+
+@pytest.fixture
+def create_redis(_closing, server):
+    """``await create_redis(address=None, **kw)``."""
+    import aioredis_cy
+
+    async def factory(address=None, **kwargs):
+        redis = await aioredis_cy.create_redis(address or server.tcp_address, **kwargs)
+        _closing.append(redis)
+        return redis
+
+    return factory
+
+
+@pytest.fixture
+def create_redis_pool(_closing, server):
+    """``await create_redis_pool(address=None, **kw)``."""
+    import aioredis_cy
+
+    async def factory(address=None, **kwargs):
+        redis = await aioredis_cy.create_redis_pool(address or server.tcp_address, **kwargs)
+        _closing.append(redis)
+        return redis
+
+    return factory
+
+
+@pytest.fixture(params=["conn", "pool"])
+async def redis(request, create_redis, create_redis_pool, server):
+    """A Redis client on a single connection or on a pool, its db flushed."""
+    factory = create_redis if request.param == "conn" else create_redis_pool
+    client = await factory(server.tcp_address)
+    await client.execute(b"FLUSHDB")
+    return client
+
+
+@pytest.fixture
+async def fault_proxy(server):
+    """Factory: ``await fault_proxy(target=None)`` -> a started FaultProxy to the server."""
+    proxies = []
+
+    async def factory(target=None):
+        proxy = await FaultProxy(target or server.tcp_address).start()
+        proxies.append(proxy)
+        return proxy
+
+    yield factory
+    for proxy in proxies:
+        await proxy.close()
