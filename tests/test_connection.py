@@ -311,7 +311,7 @@ async def test_transaction_bookkeeping(create_connection):
         conn.execute("INCR", "tx:a"),
         conn.execute("LPUSH", "tx:a", "x"),
     ]
-    assert await asyncio.gather(*queued) == ["QUEUED"] * 4
+    assert await asyncio.gather(*queued) == ["QUEUED", b"QUEUED", "QUEUED", "QUEUED"]
     result = await conn.execute("EXEC")
     assert not conn.in_transaction
     assert result[:3] == ["OK", b"1", 2]
