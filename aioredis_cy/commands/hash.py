@@ -1,0 +1,146 @@
+"""Hash commands (``H*``).
+
+``HGETALL`` becomes a dict, ``HSCAN`` and ``HRANDFIELD ... WITHVALUES`` lists of
+``(field, value)`` tuples, ``HEXISTS`` a bool and ``HINCRBYFLOAT`` a float; other
+replies are passed through.
+"""
+from collections.abc import Mapping
+from itertools import chain
+
+from ..util import _NOTSET, _ScanIter, wait_convert, wait_make_dict, wait_ok
+from .set import _scan_args
+from .sorted_set import _check_int, _check_number
+
+__all__ = ["HashCommandsMixin"]
+
+
+def _pairs(flat):
+    """``[f1, v1, f2, v2, ...]`` -> ``[(f1, v1), (f2, v2), ...]``."""
+    it = iter(flat)
+    return list(zip(it, it))
+
+
+def _scan_pairs(reply):
+    """``[cursor, [f1, v1, ...]]`` -> ``(int cursor, [(f1, v1), ...])``."""
+    return int(reply[0]), _pairs(reply[1])
+
+
+class HashCommandsMixin:
+    """Hash commands mixin (https://redis.io/commands/#hash)."""
+
+    def hdel(self, key, field, *fields):
+        """Delete fields; returns how many existed."""
+        return self.execute(b"HDEL", key, field, *fields)
+
+    def hexists(self, key, field):
+        """Whether ``field`` exists in the hash."""
+        return wait_convert(self.execute(b"HEXISTS", key, field), bool)
+
+    def hget(self, key, field, *, encoding=_NOTSET):
+        """The value of ``field``, or None."""
+        return self.execute(b"HGET", key, field, encoding=encoding)
+
+    def hgetall(self, key, *, encoding=_NOTSET):
+        """All fields and values as a dict (empty if the key is missing)."""
+        return wait_make_dict(self.execute(b"HGETALL", key, encoding=encoding))
+
+    def hincrby(self, key, field, increment=1):
+        """Add ``increment`` to the integer in ``field``; returns the new value.
+
+        :raises TypeError: increment is not int
+        """
+        _check_int("increment", increment)
+        return self.execute(b"HINCRBY", key, field, increment)
+
+    def hincrbyfloat(self, key, field, increment=1.0):
+        """Add ``increment`` to the number in ``field``; returns the new value as a float.
+
+        :raises TypeError: increment is not int or float
+        """
+        _check_number("increment", increment)
+        return wait_convert(self.execute(b"HINCRBYFLOAT", key, field, increment), float)
+
+    def hkeys(self, key, *, encoding=_NOTSET):
+        """All field names, as a list."""
+        return self.execute(b"HKEYS", key, encoding=encoding)
+
+    def hlen(self, key):
+        """Number of fields in the hash."""
+        return self.execute(b"HLEN", key)
+
+    def hmget(self, key, field, *fields, encoding=_NOTSET):
+        """Values of the given fields, as a list (None for a missing field)."""
+        return self.execute(b"HMGET", key, field, *fields, encoding=encoding)
+
+    def hmset(self, key, field, value, *pairs):
+        """Set several fields (``field, value, field, value, ...``); returns True.
+
+        :raises TypeError: pairs has an odd length
+        """
+        if len(pairs) % 2 != 0:
+            raise TypeError("length of pairs must be even number")
+        return wait_ok(self.execute(b"HMSET", key, field, value, *pairs))
+
+    def hmset_dict(self, key, *args, **kwargs):
+        """Set several fields from a mapping and/or keyword arguments; returns True.
+
+        ``hmset_dict(key, {"a": 1}, b=2)``: a keyword argument wins over the same
+        field in the mapping.
+
+        :raises TypeError: nothing given, more than one positional argument, or not a mapping
+        :raises ValueError: only an empty mapping given
+        """
+        if not args and not kwargs:
+            raise TypeError("args or kwargs must be specified")
+        if len(args) > 1:
+            raise TypeError("only one positional argument (a mapping) is allowed")
+        mapping = args[0] if args else {}
+        if not isinstance(mapping, Mapping):
+            raise TypeError(f"args[0] must be a mapping, got {type(mapping).__name__}")
+        if not mapping and not kwargs:
+            raise ValueError("args[0] is an empty mapping: nothing to set")
+        pairs = chain.from_iterable(chain(mapping.items(), kwargs.items()))
+        return wait_ok(self.execute(b"HMSET", key, *pairs))
+
+    def hset(self, key, field, value):
+        """Set ``field`` to ``value``; returns 1 if the field is new, 0 if it was updated."""
+        return self.execute(b"HSET", key, field, value)
+
+    def hsetnx(self, key, field, value):
+        """Set ``field`` only if it does not exist; returns 1 if set, 0 if not."""
+        return self.execute(b"HSETNX", key, field, value)
+
+    def hstrlen(self, key, field):
+        """Length of the value of ``field`` (0 if missing)."""
+        return self.execute(b"HSTRLEN", key, field)
+
+    def hvals(self, key, *, encoding=_NOTSET):
+        """All values, as a list."""
+        return self.execute(b"HVALS", key, encoding=encoding)
+
+    def hrandfield(self, key, count=None, *, withvalues=False, encoding=_NOTSET):
+        """Random fields (Redis 6.2+).
+
+        Without ``count``: one field, or None if the key is missing. With ``count``: a
+        list of up to ``count`` distinct fields (a negative ``count`` allows repeats and
+        returns exactly ``-count``); ``withvalues`` gives ``(field, value)`` tuples.
+
+        :raises TypeError: count is not int
+        :raises ValueError: withvalues without count
+        """
+        if count is None:
+            if withvalues:
+                raise ValueError("withvalues needs count")
+            return self.execute(b"HRANDFIELD", key, encoding=encoding)
+        _check_int("count", count)
+        if not withvalues:
+            return self.execute(b"HRANDFIELD", key, count, encoding=encoding)
+        return wait_convert(self.execute(b"HRANDFIELD", key, count, b"WITHVALUES", encoding=encoding), _pairs)
+
+    def hscan(self, key, cursor=0, match=None, count=None):
+        """One HSCAN step: ``(next_cursor, [(field, value), ...])``; cursor 0 ends the scan."""
+        return wait_convert(self.execute(b"HSCAN", key, cursor, *_scan_args(match, count)), _scan_pairs)
+
+    def ihscan(self, key, *, match=None, count=None):
+        """Iterate ``(field, value)`` pairs with ``async for``, scanning on demand."""
+        return _ScanIter(lambda cursor: self.hscan(key, cursor, match=match, count=count))

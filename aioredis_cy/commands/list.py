@@ -1,0 +1,235 @@
+"""List commands (``L*``, ``R*``, ``BL*``, ``BR*``).
+
+Replies are passed through (``LTRIM`` becomes ``True``) except ``LMPOP``/``BLMPOP``,
+which become ``(key, [elements])`` tuples. Blocking commands take their ``timeout``
+in seconds (0 = forever, floats allowed) and reply None when it expires; a pool
+runs them on a connection of their own.
+"""
+from ..util import _NOTSET, wait_convert, wait_ok
+from .set import _count_arg
+from .sorted_set import _check_int, _check_timeout
+from .string import _word
+
+__all__ = ["ListCommandsMixin"]
+
+_DIRECTIONS = ("LEFT", "RIGHT")
+
+
+def _direction(name, value):
+    """``b'LEFT'``/``b'RIGHT'`` for a str/bytes direction in any case; ValueError otherwise."""
+    word = _word(value)
+    if word in _DIRECTIONS:
+        return word.encode("ascii")
+    raise ValueError(f"{name} argument must be 'LEFT' or 'RIGHT', got {value!r}")
+
+
+def _mpop_args(key, keys, where, count):
+    """``numkeys key... LEFT|RIGHT [COUNT n]`` for LMPOP and BLMPOP."""
+    args = [1 + len(keys), key, *keys, _direction("where", where)]
+    if count is not None:
+        _check_int("count", count, 1)
+        args += [b"COUNT", count]
+    return args
+
+
+def _mpop_reply(reply):
+    """``[key, [elements]]`` -> ``(key, [elements])``; None (nothing popped) stays None."""
+    return None if reply is None else (reply[0], reply[1])
+
+
+class ListCommandsMixin:
+    """List commands mixin (https://redis.io/commands/#list)."""
+
+    # -- blocking pops ---------------------------------------------------------
+
+    def blpop(self, key, *keys, timeout=0, encoding=_NOTSET):
+        """Pop the first element of the first non-empty list, waiting up to ``timeout``.
+
+        Returns ``[key, element]``, or None on timeout.
+
+        :raises TypeError: timeout is not a number
+        :raises ValueError: timeout is negative
+        """
+        _check_timeout(timeout)
+        return self.execute(b"BLPOP", key, *keys, timeout, encoding=encoding)
+
+    def brpop(self, key, *keys, timeout=0, encoding=_NOTSET):
+        """Pop the last element of the first non-empty list, waiting up to ``timeout``.
+
+        Returns ``[key, element]``, or None on timeout.
+
+        :raises TypeError: timeout is not a number
+        :raises ValueError: timeout is negative
+        """
+        _check_timeout(timeout)
+        return self.execute(b"BRPOP", key, *keys, timeout, encoding=encoding)
+
+    def brpoplpush(self, sourcekey, destkey, timeout=0, encoding=_NOTSET):
+        """Blocking :meth:`rpoplpush`: the moved element, or None on timeout.
+
+        :raises TypeError: timeout is not a number
+        :raises ValueError: timeout is negative
+        """
+        _check_timeout(timeout)
+        return self.execute(b"BRPOPLPUSH", sourcekey, destkey, timeout, encoding=encoding)
+
+    def blmove(self, sourcekey, destkey, wherefrom, whereto, timeout=0, *, encoding=_NOTSET):
+        """Blocking :meth:`lmove` (Redis 6.2+): the moved element, or None on timeout.
+
+        :raises TypeError: timeout is not a number
+        :raises ValueError: timeout is negative, or a direction is not LEFT/RIGHT
+        """
+        args = (_direction("wherefrom", wherefrom), _direction("whereto", whereto))
+        _check_timeout(timeout)
+        return self.execute(b"BLMOVE", sourcekey, destkey, *args, timeout, encoding=encoding)
+
+    def blmpop(self, key, *keys, timeout=0, where="LEFT", count=None, encoding=_NOTSET):
+        """Blocking :meth:`lmpop` (Redis 7.0+): ``(key, [elements])``, or None on timeout.
+
+        :raises TypeError: timeout or count is not a number
+        :raises ValueError: timeout is negative, count below 1, or where is not LEFT/RIGHT
+        """
+        _check_timeout(timeout)
+        args = _mpop_args(key, keys, where, count)
+        return wait_convert(self.execute(b"BLMPOP", timeout, *args, encoding=encoding), _mpop_reply)
+
+    # -- pushing, popping, moving ------------------------------------------------
+
+    def lpush(self, key, value, *values):
+        """Insert values at the head; returns the new length."""
+        return self.execute(b"LPUSH", key, value, *values)
+
+    def lpushx(self, key, value):
+        """:meth:`lpush` only if the list exists; returns the new length (0 if missing)."""
+        return self.execute(b"LPUSHX", key, value)
+
+    def rpush(self, key, value, *values):
+        """Append values at the tail; returns the new length."""
+        return self.execute(b"RPUSH", key, value, *values)
+
+    def rpushx(self, key, value):
+        """:meth:`rpush` only if the list exists; returns the new length (0 if missing)."""
+        return self.execute(b"RPUSHX", key, value)
+
+    def lpop(self, key, *, count=None, encoding=_NOTSET):
+        """Remove and return the first element (or None).
+
+        With ``count`` (Redis 6.2+): a list of up to ``count`` elements, or None if the
+        key is missing.
+
+        :raises TypeError: count is not int
+        :raises ValueError: count is negative
+        """
+        return self.execute(b"LPOP", key, *_count_arg(count, 0), encoding=encoding)
+
+    def rpop(self, key, *, count=None, encoding=_NOTSET):
+        """Remove and return the last element (or None); ``count`` as in :meth:`lpop`."""
+        return self.execute(b"RPOP", key, *_count_arg(count, 0), encoding=encoding)
+
+    def rpoplpush(self, sourcekey, destkey, *, encoding=_NOTSET):
+        """Move the last element of ``sourcekey`` to the head of ``destkey``; returns it (or None)."""
+        return self.execute(b"RPOPLPUSH", sourcekey, destkey, encoding=encoding)
+
+    def lmove(self, sourcekey, destkey, wherefrom, whereto, *, encoding=_NOTSET):
+        """Move an element from the ``wherefrom`` end of ``sourcekey`` to the ``whereto``
+        end of ``destkey`` (each ``'LEFT'`` or ``'RIGHT'``) (Redis 6.2+).
+
+        Returns the moved element, or None if the source is empty.
+
+        :raises ValueError: a direction is not LEFT/RIGHT
+        """
+        args = (_direction("wherefrom", wherefrom), _direction("whereto", whereto))
+        return self.execute(b"LMOVE", sourcekey, destkey, *args, encoding=encoding)
+
+    def lmpop(self, key, *keys, where="LEFT", count=None, encoding=_NOTSET):
+        """Pop up to ``count`` (default 1) elements from the ``where`` end (``'LEFT'`` or
+        ``'RIGHT'``) of the first non-empty list (Redis 7.0+).
+
+        Returns ``(key, [elements])``, or None when every list is empty.
+
+        :raises TypeError: count is not int
+        :raises ValueError: count below 1, or where is not LEFT/RIGHT
+        """
+        args = _mpop_args(key, keys, where, count)
+        return wait_convert(self.execute(b"LMPOP", *args, encoding=encoding), _mpop_reply)
+
+    # -- reading and editing -------------------------------------------------------
+
+    def lindex(self, key, index, *, encoding=_NOTSET):
+        """The element at ``index`` (negative counts from the tail), or None.
+
+        :raises TypeError: index is not int
+        """
+        _check_int("index", index)
+        return self.execute(b"LINDEX", key, index, encoding=encoding)
+
+    def linsert(self, key, pivot, value, before=False):
+        """Insert ``value`` after (or, with ``before``, before) the first ``pivot``.
+
+        Returns the new length, -1 if ``pivot`` was not found, 0 if the key is missing.
+        """
+        where = b"BEFORE" if before else b"AFTER"
+        return self.execute(b"LINSERT", key, where, pivot, value)
+
+    def llen(self, key):
+        """Length of the list (0 if missing)."""
+        return self.execute(b"LLEN", key)
+
+    def lpos(self, key, element, *, rank=None, count=None, maxlen=None):
+        """Index of ``element`` in the list, or None (Redis 6.2+).
+
+        ``rank`` picks the n-th match (negative: searching from the tail); with ``count``
+        the reply is a list of up to ``count`` indexes (0 = all); ``maxlen`` limits how
+        many elements are compared.
+
+        :raises TypeError: rank, count or maxlen is not int
+        :raises ValueError: rank is 0, count or maxlen is negative
+        """
+        args = []
+        if rank is not None:
+            _check_int("rank", rank)
+            if rank == 0:
+                raise ValueError("rank must not be 0: 1 is the first match, -1 the last")
+            args += [b"RANK", rank]
+        if count is not None:
+            _check_int("count", count, 0)
+            args += [b"COUNT", count]
+        if maxlen is not None:
+            _check_int("maxlen", maxlen, 0)
+            args += [b"MAXLEN", maxlen]
+        return self.execute(b"LPOS", key, element, *args)
+
+    def lrange(self, key, start, stop, *, encoding=_NOTSET):
+        """Elements from index ``start`` to ``stop`` (both inclusive, negative from the tail).
+
+        :raises TypeError: start or stop is not int
+        """
+        _check_int("start", start)
+        _check_int("stop", stop)
+        return self.execute(b"LRANGE", key, start, stop, encoding=encoding)
+
+    def lrem(self, key, count, value):
+        """Remove ``count`` occurrences of ``value`` (from the tail if negative, all if 0);
+        returns how many were removed.
+
+        :raises TypeError: count is not int
+        """
+        _check_int("count", count)
+        return self.execute(b"LREM", key, count, value)
+
+    def lset(self, key, index, value):
+        """Set the element at ``index``; the raw ``OK`` reply, as in aioredis 1.x.
+
+        :raises TypeError: index is not int
+        """
+        _check_int("index", index)
+        return self.execute(b"LSET", key, index, value)
+
+    def ltrim(self, key, start, stop):
+        """Keep only the elements from ``start`` to ``stop``; returns True.
+
+        :raises TypeError: start or stop is not int
+        """
+        _check_int("start", start)
+        _check_int("stop", stop)
+        return wait_ok(self.execute(b"LTRIM", key, start, stop))

@@ -1,0 +1,135 @@
+"""Set commands (``S*``).
+
+``SSCAN`` becomes ``(cursor, [members])`` and ``SMISMEMBER`` a list of bools; other
+replies are passed through (membership tests stay 0/1 as in aioredis 1.x).
+"""
+from ..util import _NOTSET, _ScanIter, wait_convert
+from .sorted_set import _check_int
+
+__all__ = ["SetCommandsMixin"]
+
+
+def _scan_args(match, count):
+    """``[MATCH pattern] [COUNT n]`` for the ``*SCAN`` commands."""
+    args = []
+    if match is not None:
+        args += [b"MATCH", match]
+    if count is not None:
+        _check_int("count", count, 1)
+        args += [b"COUNT", count]
+    return args
+
+
+def _count_arg(count, minimum=None):
+    """``[count]`` after checking it, or ``[]`` when it is None."""
+    if count is None:
+        return []
+    _check_int("count", count, minimum)
+    return [count]
+
+
+def _scan_reply(reply):
+    """``[cursor, members]`` -> ``(int cursor, members)``."""
+    return int(reply[0]), reply[1]
+
+
+def _bools(reply):
+    return [bool(flag) for flag in reply]
+
+
+class SetCommandsMixin:
+    """Set commands mixin (https://redis.io/commands/#set)."""
+
+    def sadd(self, key, member, *members):
+        """Add members; returns how many were new."""
+        return self.execute(b"SADD", key, member, *members)
+
+    def scard(self, key):
+        """Number of members."""
+        return self.execute(b"SCARD", key)
+
+    def sismember(self, key, member):
+        """1 if ``member`` is in the set, else 0."""
+        return self.execute(b"SISMEMBER", key, member)
+
+    def smismember(self, key, member, *members):
+        """Membership of each given member, as a list of bools (Redis 6.2+)."""
+        return wait_convert(self.execute(b"SMISMEMBER", key, member, *members), _bools)
+
+    def smembers(self, key, *, encoding=_NOTSET):
+        """All members, as a list."""
+        return self.execute(b"SMEMBERS", key, encoding=encoding)
+
+    def smove(self, sourcekey, destkey, member):
+        """Move ``member`` between sets; returns 1 if moved, 0 if it was not in the source."""
+        return self.execute(b"SMOVE", sourcekey, destkey, member)
+
+    def spop(self, key, count=None, *, encoding=_NOTSET):
+        """Remove and return a random member (or None); with ``count``, a list of up to
+        ``count`` members.
+
+        :raises TypeError: count is not int
+        :raises ValueError: count is negative
+        """
+        return self.execute(b"SPOP", key, *_count_arg(count, 0), encoding=encoding)
+
+    def srandmember(self, key, count=None, *, encoding=_NOTSET):
+        """A random member (or None); with ``count``, a list of up to ``count`` distinct
+        members (a negative ``count`` allows repeats and returns exactly ``-count``).
+
+        :raises TypeError: count is not int
+        """
+        return self.execute(b"SRANDMEMBER", key, *_count_arg(count), encoding=encoding)
+
+    def srem(self, key, member, *members):
+        """Remove members; returns how many were removed."""
+        return self.execute(b"SREM", key, member, *members)
+
+    # -- set algebra ---------------------------------------------------------
+
+    def sdiff(self, key, *keys):
+        """Members of the first set that are in none of the others."""
+        return self.execute(b"SDIFF", key, *keys)
+
+    def sdiffstore(self, destkey, key, *keys):
+        """Store :meth:`sdiff` in ``destkey``; returns its size."""
+        return self.execute(b"SDIFFSTORE", destkey, key, *keys)
+
+    def sinter(self, key, *keys):
+        """Members present in every set."""
+        return self.execute(b"SINTER", key, *keys)
+
+    def sinterstore(self, destkey, key, *keys):
+        """Store :meth:`sinter` in ``destkey``; returns its size."""
+        return self.execute(b"SINTERSTORE", destkey, key, *keys)
+
+    def sintercard(self, key, *keys, limit=None):
+        """Size of the intersection; counting stops at ``limit`` if given (0 = no limit)
+        (Redis 7.0+).
+
+        :raises TypeError: limit is not int
+        :raises ValueError: limit is negative
+        """
+        args = []
+        if limit is not None:
+            _check_int("limit", limit, 0)
+            args = [b"LIMIT", limit]
+        return self.execute(b"SINTERCARD", 1 + len(keys), key, *keys, *args)
+
+    def sunion(self, key, *keys):
+        """Members present in any of the sets."""
+        return self.execute(b"SUNION", key, *keys)
+
+    def sunionstore(self, destkey, key, *keys):
+        """Store :meth:`sunion` in ``destkey``; returns its size."""
+        return self.execute(b"SUNIONSTORE", destkey, key, *keys)
+
+    # -- scanning ------------------------------------------------------------
+
+    def sscan(self, key, cursor=0, match=None, count=None):
+        """One SSCAN step: ``(next_cursor, [member, ...])``; cursor 0 ends the scan."""
+        return wait_convert(self.execute(b"SSCAN", key, cursor, *_scan_args(match, count)), _scan_reply)
+
+    def isscan(self, key, *, match=None, count=None):
+        """Iterate members with ``async for``, scanning on demand."""
+        return _ScanIter(lambda cursor: self.sscan(key, cursor, match=match, count=count))
