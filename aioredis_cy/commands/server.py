@@ -1,0 +1,455 @@
+"""Server commands: introspection, configuration, persistence, replication, clients and ACL."""
+from collections import namedtuple
+from functools import lru_cache
+
+from ..util import _NOTSET, wait_convert, wait_make_dict, wait_ok
+
+__all__ = [
+    "ServerCommandsMixin",
+    "MasterInfo",
+    "MasterSlaveInfo",
+    "SlaveInfo",
+    "SentinelInfo",
+    "parse_info",
+    "parse_role",
+    "to_time",
+    "to_tuples",
+]
+
+MasterInfo = namedtuple("MasterInfo", "role replication_offset slaves")
+MasterSlaveInfo = namedtuple("MasterSlaveInfo", "ip port ack_offset")
+SlaveInfo = namedtuple("SlaveInfo", "role master_ip master_port state received")
+SentinelInfo = namedtuple("SentinelInfo", "role masters")
+
+_ON_OFF = {True: b"ON", False: b"OFF"}
+_YES_NO = {True: b"yes", False: b"no"}
+
+
+def _check_int(value, name, *, minimum=None):
+    """Raise TypeError unless ``value`` is an int (not a bool), ValueError if below ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be int, got {type(value).__name__}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _check_bool(value, name):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be bool, got {type(value).__name__}")
+
+
+def _accepted(reply):
+    """A status reply (``OK``, ``Background saving started``, ...) means the server took the request."""
+    return True
+
+
+class ServerCommandsMixin:
+    """Server commands mixin.
+
+    For commands details see: http://redis.io/commands/#server
+    """
+
+    SHUTDOWN_SAVE = "SHUTDOWN_SAVE"
+    SHUTDOWN_NOSAVE = "SHUTDOWN_NOSAVE"
+
+    def bgrewriteaof(self):
+        """Asynchronously rewrite the append-only file; True once the server has started or scheduled it."""
+        return wait_convert(self.execute(b"BGREWRITEAOF"), _accepted)
+
+    def bgsave(self):
+        """Asynchronously save the dataset to disk; True once the server has started or scheduled it."""
+        return wait_convert(self.execute(b"BGSAVE"), _accepted)
+
+    def client_getname(self, encoding=_NOTSET):
+        """Get the current connection name (None when unnamed)."""
+        return self.execute(b"CLIENT", b"GETNAME", encoding=encoding)
+
+    def client_id(self):
+        """Return the unique id of the current connection."""
+        return self.execute(b"CLIENT", b"ID")
+
+    def client_info(self):
+        """Describe the current connection as one ``ClientInfo`` named tuple (the fields of CLIENT LIST)."""
+        return wait_convert(self.execute(b"CLIENT", b"INFO", encoding="utf-8"), _to_client_info)
+
+    def client_kill(
+        self, *, addr=None, laddr=None, client_id=None, client_type=None, user=None, skipme=None, maxage=None
+    ):
+        """Kill the client connections matching every given filter; returns how many were closed.
+
+        ``client_type`` is one of ``normal``, ``master``, ``replica``, ``pubsub``;
+        ``skipme`` is a bool; ``client_id`` and ``maxage`` are ints.
+
+        :raises TypeError: if no filter is given or a filter has the wrong type
+        """
+        for name, value in (("client_id", client_id), ("maxage", maxage)):
+            if value is not None:
+                _check_int(value, name, minimum=0)
+        if skipme is not None:
+            _check_bool(skipme, "skipme")
+            skipme = _YES_NO[skipme]
+        filters = (
+            (b"ADDR", addr), (b"LADDR", laddr), (b"ID", client_id), (b"TYPE", client_type),
+            (b"USER", user), (b"SKIPME", skipme), (b"MAXAGE", maxage),
+        )
+        args = [item for pair in filters if pair[1] is not None for item in pair]
+        if not args:
+            raise TypeError("client_kill() needs at least one filter: addr, laddr, client_id, ...")
+        return self.execute(b"CLIENT", b"KILL", *args)
+
+    def client_list(self):
+        """Get the list of client connections as ``ClientInfo`` named tuples.
+
+        Field names are those of CLIENT LIST with ``-`` replaced by ``_``; values are str.
+        """
+        return wait_convert(self.execute(b"CLIENT", b"LIST", encoding="utf-8"), to_tuples)
+
+    def client_no_evict(self, enabled):
+        """Protect (True) or stop protecting (False) the current connection from client eviction."""
+        _check_bool(enabled, "enabled")
+        return wait_ok(self.execute(b"CLIENT", b"NO-EVICT", _ON_OFF[enabled]))
+
+    def client_pause(self, timeout):
+        """Stop processing commands from clients for *timeout* milliseconds.
+
+        The pause covers this connection too (and, on Redis 7.0, a later CLIENT UNPAUSE).
+
+        :raises TypeError: if timeout is not int
+        :raises ValueError: if timeout is less than 0
+        """
+        _check_int(timeout, "timeout", minimum=0)
+        return wait_ok(self.execute(b"CLIENT", b"PAUSE", timeout))
+
+    def client_reply(self):
+        """Not supported: CLIENT REPLY OFF/SKIP would leave requests without replies.
+
+        Replies are matched to requests in order, so suppressing some of them would hand
+        every later reply to the wrong caller.
+        """
+        raise NotImplementedError("CLIENT REPLY would break request/reply matching on a shared connection")
+
+    def client_setname(self, name):
+        """Set the current connection name."""
+        return wait_ok(self.execute(b"CLIENT", b"SETNAME", name))
+
+    def client_unpause(self):
+        """Resume processing of clients paused by :meth:`client_pause`."""
+        return wait_ok(self.execute(b"CLIENT", b"UNPAUSE"))
+
+    def command(self):
+        """Get array of Redis commands (decoded as utf-8, unconverted)."""
+        return self.execute(b"COMMAND", encoding="utf-8")
+
+    def command_count(self):
+        """Get total number of Redis commands."""
+        return self.execute(b"COMMAND", b"COUNT")
+
+    def command_getkeys(self, command, *args, encoding="utf-8"):
+        """Extract keys given a full Redis command."""
+        return self.execute(b"COMMAND", b"GETKEYS", command, *args, encoding=encoding)
+
+    def command_info(self, command, *commands):
+        """Get array of specific Redis command details."""
+        return self.execute(b"COMMAND", b"INFO", command, *commands, encoding="utf-8")
+
+    def config_get(self, parameter="*"):
+        """Get the value of a configuration parameter(s) as a ``{name: value}`` dict of str.
+
+        If called without argument will return all parameters.
+
+        :raises TypeError: if parameter is not str
+        """
+        _check_parameter(parameter)
+        return wait_make_dict(self.execute(b"CONFIG", b"GET", parameter, encoding="utf-8"))
+
+    def config_resetstat(self):
+        """Reset the stats returned by INFO."""
+        return wait_ok(self.execute(b"CONFIG", b"RESETSTAT"))
+
+    def config_rewrite(self):
+        """Rewrite the configuration file with the in memory configuration."""
+        return wait_ok(self.execute(b"CONFIG", b"REWRITE"))
+
+    def config_set(self, parameter, value):
+        """Set a configuration parameter to the given value.
+
+        :raises TypeError: if parameter is not str
+        """
+        _check_parameter(parameter)
+        return wait_ok(self.execute(b"CONFIG", b"SET", parameter, value))
+
+    def dbsize(self):
+        """Return the number of keys in the selected database."""
+        return self.execute(b"DBSIZE")
+
+    def debug_object(self, key):
+        """Get debugging information about a key."""
+        return self.execute(b"DEBUG", b"OBJECT", key)
+
+    def debug_segfault(self, key):
+        """Make the server crash (``key`` is ignored; kept for compatibility)."""
+        return self.execute(b"DEBUG", b"SEGFAULT")
+
+    def debug_sleep(self, timeout):
+        """Suspend connection for timeout seconds.
+
+        :raises TypeError: if timeout is not a number
+        :raises ValueError: if timeout is negative
+        """
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be int or float, got {type(timeout).__name__}")
+        if timeout < 0:
+            raise ValueError(f"timeout must be >= 0, got {timeout}")
+        return wait_ok(self.execute(b"DEBUG", b"SLEEP", timeout))
+
+    def flushall(self, async_op=False):
+        """Remove all keys from all databases; ``async_op`` frees them in a background thread."""
+        return wait_ok(self.execute(b"FLUSHALL", *_async_flag(async_op)))
+
+    def flushdb(self, async_op=False):
+        """Remove all keys from the current database; ``async_op`` frees them in a background thread."""
+        return wait_ok(self.execute(b"FLUSHDB", *_async_flag(async_op)))
+
+    def info(self, section="default"):
+        """Get information and statistics about the server.
+
+        Returns ``{section: {field: value}}`` with lower-case section names and str values;
+        ``k1=v1,k2=v2`` values (keyspace, commandstats, ...) become dicts of str.
+        If called without argument will return default set of sections.
+        For available sections, see http://redis.io/commands/INFO
+
+        :raises TypeError: if section is not str or bytes
+        :raises ValueError: if section is empty
+        """
+        if not isinstance(section, (str, bytes)):
+            raise TypeError(f"section must be str, got {type(section).__name__}")
+        if not section:
+            raise ValueError("invalid section")
+        return wait_convert(self.execute(b"INFO", section, encoding="utf-8"), parse_info)
+
+    def lastsave(self):
+        """Get the UNIX time stamp of the last successful save to disk."""
+        return self.execute(b"LASTSAVE")
+
+    def lolwut(self, version=None):
+        """Return the server version and a piece of generative art (str)."""
+        args = ()
+        if version is not None:
+            _check_int(version, "version", minimum=0)
+            args = (b"VERSION", version)
+        return self.execute(b"LOLWUT", *args, encoding="utf-8")
+
+    def memory_usage(self, key, *, samples=None):
+        """Bytes a key and its value take in memory (None if the key does not exist).
+
+        ``samples`` is how many nested values to sample (0 means all of them).
+        """
+        args = ()
+        if samples is not None:
+            _check_int(samples, "samples", minimum=0)
+            args = (b"SAMPLES", samples)
+        return self.execute(b"MEMORY", b"USAGE", key, *args)
+
+    def monitor(self):
+        """Not supported: MONITOR turns the connection into an endless stream of events."""
+        raise NotImplementedError("MONITOR cannot share a command connection")
+
+    def role(self):
+        """Return the role of the server instance.
+
+        Returns ``MasterInfo``, ``SlaveInfo`` or ``SentinelInfo`` named tuples.
+        For fields information see http://redis.io/commands/role#output-format
+        """
+        return wait_convert(self.execute(b"ROLE", encoding="utf-8"), parse_role)
+
+    def save(self):
+        """Synchronously save the dataset to disk (returns the server's ``OK``)."""
+        return self.execute(b"SAVE")
+
+    def shutdown(self, save=None):
+        """Synchronously save the dataset to disk and then shut down the server.
+
+        ``save`` is None (the server's configured behaviour), ``SHUTDOWN_SAVE`` or ``SHUTDOWN_NOSAVE``.
+
+        :raises ValueError: for any other ``save`` value
+        """
+        modifiers = {None: (), self.SHUTDOWN_SAVE: (b"SAVE",), self.SHUTDOWN_NOSAVE: (b"NOSAVE",)}
+        try:
+            args = modifiers[save]
+        except (KeyError, TypeError):
+            raise ValueError(f"save must be None, SHUTDOWN_SAVE or SHUTDOWN_NOSAVE, got {save!r}") from None
+        return self.execute(b"SHUTDOWN", *args)
+
+    def slaveof(self, host, port=None):
+        """Make the server a slave of another instance, or promote it as master.
+
+        Calling ``slaveof(None)`` will send ``SLAVEOF NO ONE``.
+        """
+        return self.execute(b"SLAVEOF", *_replication_source(host, port))
+
+    def replicaof(self, host, port=None):
+        """Make the server a replica of ``host:port``; ``replicaof(None)`` promotes it to master."""
+        return wait_convert(self.execute(b"REPLICAOF", *_replication_source(host, port)), _accepted)
+
+    def slowlog_get(self, length=None):
+        """Returns the Redis slow queries log.
+
+        :raises TypeError: if length is not int or None
+        """
+        if length is None:
+            return self.execute(b"SLOWLOG", b"GET")
+        _check_int(length, "length")
+        return self.execute(b"SLOWLOG", b"GET", length)
+
+    def slowlog_len(self):
+        """Returns length of Redis slow queries log."""
+        return self.execute(b"SLOWLOG", b"LEN")
+
+    def slowlog_reset(self):
+        """Resets Redis slow queries log."""
+        return wait_ok(self.execute(b"SLOWLOG", b"RESET"))
+
+    def sync(self):
+        """Not supported: SYNC makes the server stream a snapshot and then every write to this connection."""
+        raise NotImplementedError("SYNC is the replication handshake and cannot share a command connection")
+
+    def time(self):
+        """Return current server time as a float of seconds since the epoch."""
+        return wait_convert(self.execute(b"TIME"), to_time)
+
+    def acl_cat(self, category=None):
+        """List the ACL categories, or the commands in one category."""
+        args = () if category is None else (category,)
+        return self.execute(b"ACL", b"CAT", *args)
+
+    def acl_deluser(self, username, *usernames):
+        """Delete ACL users; returns how many existed."""
+        return self.execute(b"ACL", b"DELUSER", username, *usernames)
+
+    def acl_getuser(self, username):
+        """Describe an ACL user as a dict of str keys (None if there is no such user).
+
+        Values are as the server sends them, decoded as utf-8; ``selectors`` is a list of dicts.
+        """
+        return wait_convert(self.execute(b"ACL", b"GETUSER", username, encoding="utf-8"), _to_acl_user)
+
+    def acl_list(self):
+        """Return the ACL rules of every user, one line per user."""
+        return self.execute(b"ACL", b"LIST")
+
+    def acl_setuser(self, username, *rules):
+        """Create or modify an ACL user by applying ``rules`` such as ``"on"``, ``">pass"``, ``"+get"``."""
+        return wait_ok(self.execute(b"ACL", b"SETUSER", username, *rules))
+
+    def acl_users(self):
+        """List the names of the ACL users."""
+        return self.execute(b"ACL", b"USERS")
+
+    def acl_whoami(self):
+        """Return the user name the current connection is authenticated as."""
+        return self.execute(b"ACL", b"WHOAMI")
+
+
+def _check_parameter(parameter):
+    if not isinstance(parameter, str):
+        raise TypeError(f"parameter must be str, got {type(parameter).__name__}")
+
+
+def _async_flag(async_op):
+    return (b"ASYNC",) if async_op else ()
+
+
+def _replication_source(host, port):
+    """Arguments of SLAVEOF/REPLICAOF: ``NO ONE`` for ``(None, None)``, else host and port."""
+    if host is None and port is None:
+        return (b"NO", b"ONE")
+    if host is None or port is None:
+        raise ValueError("give both host and port, or neither to promote the server to master")
+    _check_int(port, "port", minimum=0)
+    return (host, port)
+
+
+def to_time(obj):
+    """``[seconds, microseconds]`` to float seconds."""
+    return int(obj[0]) + int(obj[1]) * 1e-6
+
+
+@lru_cache(maxsize=16)
+def _client_info_type(fields):
+    return namedtuple("ClientInfo", fields, rename=True)
+
+
+def _client_fields(line):
+    pairs = (item.partition("=") for item in line.split(" ") if item)
+    return {key.replace("-", "_"): value for key, _, value in pairs}
+
+
+def _to_client_info(line):
+    fields = _client_fields(line)
+    return _client_info_type(tuple(fields))(*fields.values())
+
+
+def to_tuples(value):
+    """CLIENT LIST text to a list of ``ClientInfo`` named tuples (one class per set of fields)."""
+    return [_to_client_info(line) for line in value.splitlines() if line]
+
+
+def _info_value(value):
+    """``a=1,b=2`` to a dict when it has several ``=`` pairs (as aioredis 1.3.1 does), else the str."""
+    if "," in value and "=" in value:
+        items = [item.partition("=") for item in value.split(",")]
+        if all(sep for _, sep, _ in items):
+            return {key: val for key, _, val in items}
+    return value
+
+
+def parse_info(info):
+    """INFO text to ``{section: {field: value}}``.
+
+    Section names are lower-case; values stay str except multi-pair values, which become
+    dicts. Fields before the first ``# Section`` header go under ``""``; a line without
+    ``:`` maps to ``""``; blank lines are skipped.
+    """
+    result = {}
+    section = None
+    for line in info.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            section = result.setdefault(line[1:].strip().lower(), {})
+            continue
+        if section is None:
+            section = result.setdefault("", {})
+        key, _, value = line.partition(":")
+        section[key] = _info_value(value)
+    return result
+
+
+def parse_role(role):
+    """ROLE reply to ``MasterInfo``, ``SlaveInfo`` or ``SentinelInfo`` (unknown roles pass unchanged)."""
+    kind = role[0]
+    if kind == "master":
+        slaves = [MasterSlaveInfo(ip, int(port), int(offset)) for ip, port, offset in role[2]]
+        return MasterInfo(kind, int(role[1]), slaves)
+    if kind == "slave":
+        return SlaveInfo(kind, role[1], int(role[2]), role[3], int(role[4]))
+    if kind == "sentinel":
+        return SentinelInfo(kind, role[1])
+    return role
+
+
+def _pairs_to_dict(reply):
+    if isinstance(reply, dict):
+        return reply
+    it = iter(reply)
+    return dict(zip(it, it))
+
+
+def _to_acl_user(reply):
+    if reply is None:
+        return None
+    user = _pairs_to_dict(reply)
+    if "selectors" in user:
+        user["selectors"] = [_pairs_to_dict(selector) for selector in user["selectors"]]
+    return user
