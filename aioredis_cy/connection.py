@@ -125,7 +125,7 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
                               parser=parser)
         try:
             if settings["password"] is not None:
-                await conn.auth(settings["password"], settings["username"])
+                await conn.auth(settings["password"], username=settings["username"])
             if db:
                 await conn.select(db)
         except BaseException:
@@ -215,7 +215,7 @@ class RedisConnection(AbcConnection):
             raise ValueError(f"DB must be greater or equal 0, got {db!r}")
         return wait_ok(self.execute(b"SELECT", db))
 
-    def auth(self, password, username: Optional[str] = None):
+    def auth(self, password, *, username: Optional[str] = None):
         """Authenticate (as ``username`` when given, for ACL users); await it for True."""
         if username is None:
             return wait_ok(self.execute(b"AUTH", password))

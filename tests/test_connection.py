@@ -258,7 +258,7 @@ async def test_acl_user(create_connection, start_server):
     with pytest.raises(AuthError):
         await create_connection(acl.tcp_address, username="app", password="nope")
     plain = await create_connection(acl.tcp_address)
-    assert await plain.auth("apppw", "app") is True
+    assert await plain.auth("apppw", username="app") is True
     assert await plain.execute("ACL", "WHOAMI") == b"app"
 
 
