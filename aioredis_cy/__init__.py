@@ -1,4 +1,5 @@
 """aioredis_cy: the aioredis 1.x API with a Cython core."""
+from .commands import GeoMember, GeoPoint, Redis, create_redis, create_redis_pool
 from .connection import RedisConnection, create_connection
 from .errors import (
     AuthError,
@@ -19,12 +20,22 @@ from .errors import (
     SlaveReplyError,
     WatchVariableError,
 )
+from .pool import ConnectionsPool, create_pool
+from .pubsub import Channel
 
 __version__ = "1.4.0"
 
 __all__ = [
     "create_connection",
+    "create_pool",
+    "create_redis",
+    "create_redis_pool",
     "RedisConnection",
+    "ConnectionsPool",
+    "Redis",
+    "GeoPoint",
+    "GeoMember",
+    "Channel",
     "RedisError",
     "ReplyError",
     "MaxClientsError",

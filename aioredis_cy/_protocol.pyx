@@ -7,6 +7,7 @@ bookkeeping and pub/sub subscriptions.
 """
 import asyncio
 
+cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.exc cimport PyErr_ExceptionMatches
@@ -43,6 +44,7 @@ cdef Py_ssize_t INITIAL_OUTPUT_SIZE = 16 * 1024
 cdef object _OK_REPLIES = (b"OK", "OK")
 
 
+@cython.freelist(1024)
 cdef class Waiter:
     """One FIFO slot (see the .pxd)."""
 

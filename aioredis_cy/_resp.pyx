@@ -1,0 +1,761 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""The RESP2/RESP3 reply reader: hiredis.Reader's interface, a C state machine inside.
+
+Input is copied once into a buffer the reader owns; replies are built straight from it.
+The parse position and the stack of open aggregates survive between calls, so a reply
+that arrives in pieces is parsed exactly once, however it is split, and nesting depth is
+limited by memory only. Big bulk strings that are not buffered yet are copied straight
+into their final ``bytes`` object as they arrive.
+
+Behaviour beyond (or unlike) hiredis, on purpose:
+
+* a protocol error is raised for anything malformed, including a bulk payload not
+  followed by CRLF and absurd lengths (bulk > 512 MB, aggregate > 2**32 - 1);
+* a failed decode (or a failing ``replyError`` call) is raised after the whole reply is
+  consumed, leaving the reader at the next reply;
+* ``(`` big numbers become ``int``; ``!`` blob errors become ``replyError`` instances;
+* ``|`` attributes are parsed and dropped (the value they annotate is returned in their place);
+* unhashable map keys (lists, maps) are turned into tuples (a map into a tuple of pairs);
+* ``len()`` counts unconsumed bytes only; ``feed`` refuses ``str``.
+"""
+import codecs
+
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.conversion cimport PyOS_string_to_double
+from cpython.dict cimport PyDict_New, PyDict_SetItem
+from cpython.list cimport PyList_Append, PyList_New, PyList_SET_ITEM
+from cpython.long cimport PyLong_FromLongLong
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.object cimport PyObject
+from cpython.pyport cimport PY_SSIZE_T_MAX
+from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
+from libc.math cimport isfinite
+from libc.string cimport memchr, memcpy, memmove
+
+from aioredis_cy.errors import ProtocolError, ReplyError
+
+
+cdef extern from "Python.h":
+    object PyUnicode_DecodeUTF8(const char *s, Py_ssize_t size, const char *errors)
+    object PyUnicode_Decode(const char *s, Py_ssize_t size, const char *encoding, const char *errors)
+    void PyObject_GC_Track(void *op)
+    void PyObject_GC_UnTrack(void *op)
+
+
+cdef enum:
+    RESP_MAX_BULK = 512 * 1024 * 1024     # Redis' proto-max-bulk-len default
+    RESP_FILL_MIN = 64 * 1024             # unbuffered $ payloads this big are filled in place
+    RESP_PREALLOC_MAX = 1 << 16           # lists up to this length are preallocated
+    RESP_DEFAULT_MAXBUF = 16 * 1024       # hiredis' REDIS_READER_MAX_BUF
+    RESP_INITIAL_CAP = 16 * 1024
+    RESP_RELEASE_FLOOR = 1024 * 1024      # an empty buffer above this (and maxbuf) is freed at once
+    RESP_MAX_NUM_LINE = 64                # longest possible integer/length line, with slack
+    RESP_MAX_DOUBLE = 326                 # hiredis' limit for a double's text
+
+cdef long long RESP_MAX_AGGREGATE = 0xFFFFFFFF   # hiredis' REDIS_READER_MAX_ARRAY_ELEMENTS
+
+cdef object INF = float("inf")
+cdef object NEG_INF = float("-inf")
+cdef object NAN = float("nan")
+cdef dict _CODECS = {}
+
+
+cdef inline int parse_ll(const char *s, Py_ssize_t n, long long *out) noexcept nogil:
+    """Strict decimal long long: 0 | -?[1-9][0-9]*, in range. 0 on success, -1 if malformed."""
+    cdef bint neg = False
+    cdef unsigned long long v = 0
+    cdef unsigned int c
+    cdef Py_ssize_t i = 0
+    if n <= 0:
+        return -1
+    if s[0] == c'-':
+        neg = True
+        i = 1
+    if n - i > 19 or n - i < 1:
+        return -1
+    if s[i] == c'0':
+        if n == 1:
+            out[0] = 0
+            return 0
+        return -1
+    while i < n:
+        c = <unsigned int>(<unsigned char>s[i]) - 48u
+        if c > 9u:
+            return -1
+        v = v * 10u + c
+        i += 1
+    if neg:
+        if v > 9223372036854775808ULL:
+            return -1
+        out[0] = -<long long>(v - 1u) - 1
+    else:
+        if v > 9223372036854775807ULL:
+            return -1
+        out[0] = <long long>v
+    return 0
+
+
+cdef inline bint is_type_byte(char t) noexcept nogil:
+    return (t == c'$' or t == c':' or t == c'+' or t == c'-' or t == c'*' or t == c'%'
+            or t == c'~' or t == c'>' or t == c'|' or t == c'_' or t == c'#' or t == c','
+            or t == c'(' or t == c'=' or t == c'!')
+
+
+cdef inline bint ascii_ieq(const char *s, Py_ssize_t n, const char *lit) noexcept nogil:
+    """Case-insensitive comparison of s[:n] with the NUL-terminated lower-case ``lit``."""
+    cdef Py_ssize_t i = 0
+    cdef char c
+    while i < n:
+        if lit[i] == 0:
+            return False
+        c = s[i]
+        if c >= c'A' and c <= c'Z':
+            c = c + 32
+        if c != lit[i]:
+            return False
+        i += 1
+    return lit[n] == 0
+
+
+cdef inline bint double_syntax_ok(const char *s, Py_ssize_t n) noexcept nogil:
+    """-?digits[.digits][(e|E)[+-]digits] with at least one mantissa digit."""
+    cdef Py_ssize_t i = 0, digits = 0, exp_digits = 0
+    if i < n and s[i] == c'-':
+        i += 1
+    while i < n and c'0' <= s[i] <= c'9':
+        i += 1
+        digits += 1
+    if i < n and s[i] == c'.':
+        i += 1
+        while i < n and c'0' <= s[i] <= c'9':
+            i += 1
+            digits += 1
+    if digits == 0:
+        return False
+    if i < n and (s[i] == c'e' or s[i] == c'E'):
+        i += 1
+        if i < n and (s[i] == c'+' or s[i] == c'-'):
+            i += 1
+        while i < n and c'0' <= s[i] <= c'9':
+            i += 1
+            exp_digits += 1
+        if exp_digits == 0:
+            return False
+    return i == n
+
+
+cdef str type_byte_message(char t):
+    rep = repr(bytes([<unsigned char>t]))
+    rep = rep[2:len(rep) - 1].replace("\\'", "'")
+    return f'Protocol error, got "{rep}" as reply type byte'
+
+
+cdef tuple codec_info(object encoding):
+    """(DecodeKind, codec name as bytes) for an encoding name; validated once, then cached."""
+    if encoding is None:
+        return (DEC_NONE, None)
+    if not isinstance(encoding, str):
+        raise TypeError(f"encoding must be a str or None, not {type(encoding).__name__}")
+    info = _CODECS.get(encoding)
+    if info is None:
+        name = codecs.lookup(encoding).name
+        if name == "utf-8":
+            info = (DEC_UTF8, b"utf-8")
+        else:
+            info = (DEC_OTHER, encoding.encode("utf-8"))
+        if len(_CODECS) < 256:
+            _CODECS[encoding] = info
+    return info
+
+
+def _hashable(root):
+    """A hashable stand-in for a map key built from aggregates: lists become tuples, maps
+    tuples of (key, value) pairs, recursively (without recursion, keys may nest deeply)."""
+    if type(root) is not list and type(root) is not dict:
+        return root
+    order = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for child in (node if type(node) is list else node.values()):
+            if type(child) is list or type(child) is dict:
+                stack.append(child)
+    done = {}
+    for node in reversed(order):
+        if type(node) is list:
+            items = [done[id(c)] if (type(c) is list or type(c) is dict) else c for c in node]
+        else:
+            items = [(k, done[id(v)] if (type(v) is list or type(v) is dict) else v)
+                     for k, v in node.items()]
+        done[id(node)] = tuple(items)
+    return done[id(root)]
+
+
+cdef class Reader:
+    """Reader(protocolError=ProtocolError, replyError=ReplyError, encoding=None, errors=None,
+    notEnoughData=False)
+
+    A RESP2/RESP3 reply parser with hiredis.Reader's interface. Feed it bytes with
+    ``feed()``; ``gets()`` returns the next complete reply or ``notEnoughData``.
+    """
+
+    def __cinit__(self, *args, **kwargs):
+        self.protocol_error = ProtocolError
+        self.reply_error = ReplyError
+        self.not_enough = False
+        self.maxbuf = RESP_DEFAULT_MAXBUF
+        self.state = RS_TYPE
+        self.dec_next = DEC_NONE
+        self.dec_cur = DEC_NONE
+
+    def __init__(self, protocolError=ProtocolError, replyError=ReplyError, encoding=None,
+                 errors=None, notEnoughData=False):
+        if not callable(protocolError) or not callable(replyError):
+            raise TypeError("Expected a callable")
+        self.set_encoding(encoding, errors)
+        self.protocol_error = protocolError
+        self.reply_error = replyError
+        self.not_enough = notEnoughData
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.depth):
+            Py_XDECREF(self.stack[i].container)
+            Py_XDECREF(self.stack[i].key)
+        self.depth = 0
+        PyMem_Free(self.stack)
+        self.stack = NULL
+        PyMem_Free(self.buf)
+        self.buf = NULL
+
+    # ------------------------------------------------------------------ Python API
+
+    def feed(self, data, Py_ssize_t offset=0, Py_ssize_t length=-1):
+        """Append ``data[offset:offset + length]`` (any contiguous buffer) to the input."""
+        cdef Py_buffer view
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            if length == -1:
+                length = view.len - offset
+            if offset < 0 or length < 0:
+                raise ValueError("negative input")
+            if offset + length > view.len:
+                raise ValueError("input is larger than buffer size")
+            self.feed_c(<const char *>view.buf + offset, length)
+        finally:
+            PyBuffer_Release(&view)
+
+    def gets(self, shouldDecode=True):
+        """The next complete reply, or ``notEnoughData`` if none is buffered."""
+        cdef DecodeKind saved
+        if shouldDecode:
+            return self.parse_one()
+        saved = self.dec_next
+        self.dec_next = DEC_NONE
+        try:
+            return self.parse_one()
+        finally:
+            self.dec_next = saved
+
+    def set_encoding(self, encoding=None, errors=None):
+        """Decode strings of the following replies with ``encoding`` (None: keep bytes)."""
+        info = codec_info(encoding)
+        if errors is not None:
+            if not isinstance(errors, str):
+                raise TypeError(f"errors must be a str or None, not {type(errors).__name__}")
+            codecs.lookup_error(errors)
+            self.errors_b = errors.encode("utf-8")
+            self.errors_c = <const char *>self.errors_b
+        else:
+            self.errors_b = None
+            self.errors_c = NULL
+        self.errors = errors
+        self.encoding = encoding
+        self.dec_next = info[0]
+        self.enc_next = info[1]
+
+    def setmaxbuf(self, maxbuf):
+        """An empty input buffer bigger than ``maxbuf`` bytes is released (0: never; None: default)."""
+        cdef Py_ssize_t value
+        if maxbuf is None:
+            self.maxbuf = RESP_DEFAULT_MAXBUF
+            return
+        value = maxbuf
+        if value < 0:
+            raise ValueError("maxbuf value out of range")
+        self.maxbuf = value
+
+    def getmaxbuf(self):
+        return self.maxbuf
+
+    def len(self):
+        """Bytes fed and not consumed yet."""
+        return self.end - self.pos
+
+    def has_data(self):
+        return self.end > self.pos
+
+    # ------------------------------------------------------------------ C API
+
+    cdef int set_decoding(self, object encoding) except -1:
+        if encoding is self.encoding:
+            return 0
+        info = codec_info(encoding)
+        self.encoding = encoding
+        self.dec_next = info[0]
+        self.enc_next = info[1]
+        return 0
+
+    cdef int feed_c(self, const char *data, Py_ssize_t length) except -1:
+        cdef Py_ssize_t k
+        if self.busy:
+            raise RuntimeError("Reader.feed() called while the reader is parsing")
+        if length <= 0 or self.state == RS_FAILED:
+            return 0
+        if self.pos == self.end:
+            if self.state == RS_FILL:
+                # Nothing buffered: the bytes go straight into the big bulk string.
+                k = self.payload_len - self.fill_done
+                if k > length:
+                    k = length
+                memcpy(PyBytes_AS_STRING(self.fill_obj) + self.fill_done, data, k)
+                self.fill_done += k
+                data += k
+                length -= k
+                if length == 0:
+                    return 0
+            self.pos = 0
+            self.end = 0
+            if self.maxbuf != 0 and self.buf_cap > self.maxbuf and length <= self.buf_cap // 4:
+                PyMem_Free(self.buf)
+                self.buf = NULL
+                self.buf_cap = 0
+        if self.end + length > self.buf_cap:
+            self._reserve(length)
+        memcpy(self.buf + self.end, data, length)
+        self.end += length
+        return 0
+
+    cdef object parse_one(self):
+        if self.busy:
+            raise RuntimeError("Reader.gets() called while the reader is parsing")
+        self.busy = True
+        try:
+            return self._parse()
+        finally:
+            self.busy = False
+
+    # ------------------------------------------------------------------ the state machine
+
+    cdef object _parse(self):
+        cdef:
+            const char *p
+            const char *s
+            const char *nl
+            Py_ssize_t avail, n, k, hdr
+            long long v = 0
+            char t
+            object obj
+            Frame *f
+
+        if self.state == RS_FAILED:
+            raise self.protocol_error(self.failure)
+        if self.depth == 0 and self.state == RS_TYPE:
+            # A new reply starts: it is decoded as requested now, until it is complete.
+            self.dec_cur = self.dec_next
+            if self.dec_cur == DEC_OTHER:
+                self.enc_cur = self.enc_next
+
+        while True:
+            if self.state == RS_TYPE:
+                avail = self.end - self.pos
+                if avail <= 0:
+                    return self._need_more()
+                p = self.buf + self.pos
+                t = p[0]
+                nl = <const char *>memchr(p + self.line_scanned, c'\n',
+                                          <size_t>(avail - self.line_scanned))
+                if nl == NULL:
+                    self.line_scanned = avail
+                    self._check_partial_line(t, avail)
+                    return self._need_more()
+                self.line_scanned = 0
+                if nl == p or (nl - 1)[0] != c'\r':
+                    if not is_type_byte(t):
+                        self._fail(type_byte_message(t))
+                    self._fail(f"Protocol error, line of a {chr(t)!r} reply not terminated by CRLF")
+                s = p + 1
+                n = (nl - 1) - s
+                hdr = (nl + 1) - self.buf
+
+                if t == c'$':
+                    if parse_ll(s, n, &v) < 0:
+                        self._fail("Bad bulk string length")
+                    if v < 0:
+                        if v != -1:
+                            self._fail("Bulk string length out of range")
+                        obj = None
+                        self.pos = hdr
+                    elif v > RESP_MAX_BULK:
+                        self._fail(f"Bulk string length {v} out of range (maximum {RESP_MAX_BULK})")
+                    elif self.end - hdr >= v + 2:
+                        s = self.buf + hdr
+                        if s[v] != c'\r' or s[v + 1] != c'\n':
+                            self._fail("Bad bulk string terminator, expected CRLF")
+                        if self.dec_cur == DEC_NONE:
+                            obj = PyBytes_FromStringAndSize(s, v)
+                        else:
+                            obj = self._decode(s, v)
+                        self.pos = hdr + v + 2
+                    else:
+                        self.pos = hdr
+                        self.payload_type = t
+                        self.payload_len = v
+                        if v >= RESP_FILL_MIN:
+                            self.fill_obj = PyBytes_FromStringAndSize(NULL, v)
+                            self.fill_done = 0
+                            self.state = RS_FILL
+                        else:
+                            self.state = RS_PAYLOAD
+                        continue
+                elif t == c':':
+                    if parse_ll(s, n, &v) < 0:
+                        self._fail("Bad integer value")
+                    obj = PyLong_FromLongLong(v)
+                    self.pos = hdr
+                elif t == c'+':
+                    if memchr(s, c'\r', <size_t>n) != NULL:
+                        self._fail("Bad simple string value")
+                    obj = self._make_str(s, n)
+                    self.pos = hdr
+                elif t == c'*' or t == c'%' or t == c'~' or t == c'>' or t == c'|':
+                    if parse_ll(s, n, &v) < 0:
+                        self._fail("Bad multi-bulk length")
+                    if v < 0:
+                        if v != -1 or t == c'|':
+                            self._fail("Multi-bulk length out of range")
+                        obj = None
+                        self.pos = hdr
+                    elif v > RESP_MAX_AGGREGATE or v > PY_SSIZE_T_MAX // 4:
+                        self._fail(f"Multi-bulk length {v} out of range")
+                    elif v == 0:
+                        self.pos = hdr
+                        if t == c'|':
+                            continue
+                        obj = {} if t == c'%' else []
+                    else:
+                        self.pos = hdr
+                        self._push(t, v)
+                        continue
+                elif t == c'-':
+                    if memchr(s, c'\r', <size_t>n) != NULL:
+                        self._fail("Bad simple string value")
+                    obj = self._make_error(s, n)
+                    self.pos = hdr
+                elif t == c'=' or t == c'!':
+                    if parse_ll(s, n, &v) < 0:
+                        self._fail("Bad bulk string length")
+                    if v < 0:
+                        if v != -1 or t == c'!':
+                            self._fail("Bulk string length out of range")
+                        obj = None
+                        self.pos = hdr
+                    elif v > RESP_MAX_BULK:
+                        self._fail(f"Bulk string length {v} out of range (maximum {RESP_MAX_BULK})")
+                    else:
+                        self.pos = hdr
+                        self.payload_type = t
+                        self.payload_len = v
+                        self.state = RS_PAYLOAD
+                        continue
+                elif t == c'_':
+                    if n != 0:
+                        self._fail("Bad nil value")
+                    obj = None
+                    self.pos = hdr
+                elif t == c'#':
+                    if n != 1:
+                        self._fail("Bad bool value")
+                    if s[0] == c't' or s[0] == c'T':
+                        obj = True
+                    elif s[0] == c'f' or s[0] == c'F':
+                        obj = False
+                    else:
+                        self._fail("Bad bool value")
+                    self.pos = hdr
+                elif t == c',':
+                    obj = self._make_double(s, n)
+                    self.pos = hdr
+                elif t == c'(':
+                    obj = self._make_bignum(s, n)
+                    self.pos = hdr
+                else:
+                    self._fail(type_byte_message(t))
+
+            elif self.state == RS_PAYLOAD:
+                n = self.payload_len
+                if self.end - self.pos < n + 2:
+                    return self._need_more()
+                s = self.buf + self.pos
+                if s[n] != c'\r' or s[n + 1] != c'\n':
+                    self._fail("Bad bulk string terminator, expected CRLF")
+                obj = self._make_payload(self.payload_type, s, n)
+                self.pos += n + 2
+                self.state = RS_TYPE
+
+            else:  # RS_FILL
+                k = self.payload_len - self.fill_done
+                if k > self.end - self.pos:
+                    k = self.end - self.pos
+                if k > 0:
+                    memcpy(PyBytes_AS_STRING(self.fill_obj) + self.fill_done, self.buf + self.pos, k)
+                    self.fill_done += k
+                    self.pos += k
+                if self.fill_done < self.payload_len or self.end - self.pos < 2:
+                    return self._need_more()
+                s = self.buf + self.pos
+                if s[0] != c'\r' or s[1] != c'\n':
+                    self._fail("Bad bulk string terminator, expected CRLF")
+                obj = self.fill_obj
+                if self.dec_cur != DEC_NONE:
+                    obj = self._decode(PyBytes_AS_STRING(self.fill_obj), self.payload_len)
+                self.fill_obj = None
+                self.pos += 2
+                self.state = RS_TYPE
+
+            # Hand the value to the innermost open aggregate; close every aggregate it completes.
+            while True:
+                if self.depth == 0:
+                    return self._complete(obj)
+                f = &self.stack[self.depth - 1]
+                if f.kind == FK_LIST:
+                    if f.prealloc:
+                        Py_INCREF(obj)
+                        PyList_SET_ITEM(<list>f.container, f.filled, obj)
+                    else:
+                        PyList_Append(<list>f.container, obj)
+                elif f.filled & 1:
+                    self._map_set(f, obj)
+                else:
+                    if type(obj) is list or type(obj) is dict:
+                        obj = _hashable(obj)
+                    Py_INCREF(obj)
+                    f.key = <PyObject *>obj
+                f.filled += 1
+                if f.filled < f.expected:
+                    break
+                obj = <object>f.container
+                Py_DECREF(obj)
+                f.container = NULL
+                self.depth -= 1
+                if f.prealloc:
+                    PyObject_GC_Track(<PyObject *>obj)
+                if f.kind == FK_ATTR:
+                    break  # dropped: the value it annotates follows and takes its place
+
+    cdef object _need_more(self):
+        if self.pos == self.end:
+            self._release_if_empty()
+        return self.not_enough
+
+    cdef object _complete(self, object obj):
+        if self.pos == self.end:
+            self._release_if_empty()
+        if self.deferred is not None:
+            exc = self.deferred
+            self.deferred = None
+            raise exc
+        return obj
+
+    cdef int _release_if_empty(self) except -1:
+        self.pos = 0
+        self.end = 0
+        if self.maxbuf != 0 and self.buf_cap > self.maxbuf and self.buf_cap > RESP_RELEASE_FLOOR:
+            PyMem_Free(self.buf)
+            self.buf = NULL
+            self.buf_cap = 0
+        return 0
+
+    cdef int _reserve(self, Py_ssize_t length) except -1:
+        cdef Py_ssize_t keep = self.end - self.pos
+        cdef Py_ssize_t cap
+        cdef char *newbuf
+        if self.pos > 0:
+            memmove(self.buf, self.buf + self.pos, keep)
+            self.pos = 0
+            self.end = keep
+        if keep > PY_SSIZE_T_MAX - length:
+            raise MemoryError()
+        if keep + length <= self.buf_cap:
+            return 0
+        cap = self.buf_cap * 2 if self.buf_cap <= PY_SSIZE_T_MAX // 2 else PY_SSIZE_T_MAX
+        if cap < keep + length:
+            cap = keep + length
+        if cap < RESP_INITIAL_CAP:
+            cap = RESP_INITIAL_CAP
+        if self.state == RS_PAYLOAD and cap < self.payload_len + 2:
+            cap = self.payload_len + 2  # room for the whole awaited payload at once
+        newbuf = <char *>PyMem_Realloc(self.buf, <size_t>cap)
+        if newbuf == NULL:
+            raise MemoryError()
+        self.buf = newbuf
+        self.buf_cap = cap
+        return 0
+
+    cdef int _fail(self, str message) except -1:
+        """Raise a protocol error; the reader stays failed and drops its state and input."""
+        self.state = RS_FAILED
+        self.failure = message
+        self._clear_stack()
+        self.fill_obj = None
+        self.deferred = None
+        PyMem_Free(self.buf)
+        self.buf = NULL
+        self.buf_cap = 0
+        self.pos = 0
+        self.end = 0
+        self.line_scanned = 0
+        raise self.protocol_error(message)
+
+    cdef int _check_partial_line(self, char t, Py_ssize_t avail) except -1:
+        """Reject a line that cannot become valid however it continues."""
+        if not is_type_byte(t):
+            self._fail(type_byte_message(t))
+        if t == c'+' or t == c'-' or t == c'(':
+            return 0
+        if t == c',':
+            if avail > RESP_MAX_DOUBLE + 3:
+                self._fail("Double value is too large")
+        elif avail > RESP_MAX_NUM_LINE:
+            self._fail(f"Protocol error, {chr(t)!r} line too long")
+        return 0
+
+    cdef int _push(self, char t, Py_ssize_t n) except -1:
+        cdef Frame *f
+        cdef Py_ssize_t cap
+        cdef object container
+        if self.depth == self.stack_cap:
+            cap = self.stack_cap * 2 if self.stack_cap else 16
+            f = <Frame *>PyMem_Realloc(self.stack, <size_t>cap * sizeof(Frame))
+            if f == NULL:
+                raise MemoryError()
+            self.stack = f
+            self.stack_cap = cap
+        f = &self.stack[self.depth]
+        if t == c'%' or t == c'|':
+            container = PyDict_New()
+            f.kind = FK_MAP if t == c'%' else FK_ATTR
+            f.expected = 2 * n
+            f.prealloc = False
+        else:
+            f.kind = FK_LIST
+            f.expected = n
+            if n <= RESP_PREALLOC_MAX or n <= (self.end - self.pos) // 3:
+                container = PyList_New(n)
+                # Hidden from the GC (and gc.get_objects) until every slot is filled.
+                PyObject_GC_UnTrack(<PyObject *>container)
+                f.prealloc = True
+            else:
+                container = []
+                f.prealloc = False
+        Py_INCREF(container)
+        f.container = <PyObject *>container
+        f.key = NULL
+        f.filled = 0
+        self.depth += 1
+        return 0
+
+    cdef int _map_set(self, Frame *f, object value) except -1:
+        key = <object>f.key
+        Py_XDECREF(f.key)
+        f.key = NULL
+        try:
+            PyDict_SetItem(<dict>f.container, key, value)
+        except Exception as exc:
+            self._defer(exc)
+        return 0
+
+    cdef int _clear_stack(self) except -1:
+        cdef Py_ssize_t i
+        cdef Py_ssize_t depth = self.depth
+        self.depth = 0
+        for i in range(depth):
+            Py_XDECREF(self.stack[i].container)
+            Py_XDECREF(self.stack[i].key)
+            self.stack[i].container = NULL
+            self.stack[i].key = NULL
+        return 0
+
+    # ------------------------------------------------------------------ value builders
+
+    cdef object _make_str(self, const char *s, Py_ssize_t n):
+        if self.dec_cur == DEC_NONE:
+            return PyBytes_FromStringAndSize(s, n)
+        return self._decode(s, n)
+
+    cdef object _decode(self, const char *s, Py_ssize_t n):
+        try:
+            if self.dec_cur == DEC_UTF8:
+                return PyUnicode_DecodeUTF8(s, n, self.errors_c)
+            return PyUnicode_Decode(s, n, <const char *>self.enc_cur, self.errors_c)
+        except Exception as exc:
+            return self._defer(exc)
+
+    cdef object _make_error(self, const char *s, Py_ssize_t n):
+        message = PyUnicode_DecodeUTF8(s, n, "replace")
+        try:
+            return self.reply_error(message)
+        except Exception as exc:
+            return self._defer(exc)
+
+    cdef object _make_payload(self, char t, const char *s, Py_ssize_t n):
+        if t == c'$':
+            return self._make_str(s, n)
+        if t == c'=':
+            if n < 4 or s[3] != c':':
+                self._fail("Verbatim string 4 bytes of content type are missing or incorrectly encoded.")
+            return self._make_str(s + 4, n - 4)
+        return self._make_error(s, n)
+
+    cdef object _make_double(self, const char *s, Py_ssize_t n):
+        cdef char tmp[RESP_MAX_DOUBLE + 1]
+        cdef char *endp = NULL
+        cdef double d
+        if n == 3 or n == 4:
+            if ascii_ieq(s, n, "inf"):
+                return INF
+            if ascii_ieq(s, n, "-inf"):
+                return NEG_INF
+            if ascii_ieq(s, n, "nan") or ascii_ieq(s, n, "-nan"):
+                return NAN
+        if n > RESP_MAX_DOUBLE:
+            self._fail("Double value is too large")
+        if not double_syntax_ok(s, n):
+            self._fail("Bad double value")
+        memcpy(tmp, s, n)
+        tmp[n] = 0
+        d = PyOS_string_to_double(tmp, &endp, NULL)
+        if endp != tmp + n or not isfinite(d):
+            self._fail("Bad double value")
+        return d
+
+    cdef object _make_bignum(self, const char *s, Py_ssize_t n):
+        cdef Py_ssize_t i = 1 if n > 0 and s[0] == c'-' else 0
+        if i >= n:
+            self._fail("Bad bignum value")
+        while i < n:
+            if s[i] < c'0' or s[i] > c'9':
+                self._fail("Bad bignum value")
+            i += 1
+        try:
+            return int(PyBytes_FromStringAndSize(s, n))
+        except Exception as exc:  # e.g. beyond sys.get_int_max_str_digits()
+            return self._defer(exc)
+
+    cdef object _defer(self, object exc):
+        """Remember the first build error of this reply; it is raised once the reply is read."""
+        if self.deferred is None:
+            self.deferred = exc
+        return None

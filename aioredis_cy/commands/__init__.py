@@ -1,0 +1,203 @@
+"""The high-level client: :class:`Redis` gathers one mixin per command family.
+
+``create_redis`` binds it to one connection, ``create_redis_pool`` to a pool.
+"""
+from ..abc import AbcPool
+from ..util import _NOTSET, wait_ok
+from .cluster import ClusterCommandsMixin
+from .generic import GenericCommandsMixin
+from .geo import GeoCommandsMixin, GeoMember, GeoPoint
+from .hash import HashCommandsMixin
+from .hyperloglog import HyperLogLogCommandsMixin
+from .list import ListCommandsMixin
+from .pubsub import PubSubCommandsMixin
+from .scripting import ScriptingCommandsMixin
+from .server import ServerCommandsMixin
+from .set import SetCommandsMixin
+from .sorted_set import SortedSetCommandsMixin
+from .streams import StreamCommandsMixin
+from .string import StringCommandsMixin
+from .transaction import MultiExec, Pipeline, TransactionsCommandsMixin
+
+__all__ = [
+    "create_redis",
+    "create_redis_pool",
+    "Redis",
+    "Pipeline",
+    "MultiExec",
+    "GeoPoint",
+    "GeoMember",
+]
+
+
+def _check_index(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+
+
+class Redis(GenericCommandsMixin, StringCommandsMixin,
+            HyperLogLogCommandsMixin, SetCommandsMixin,
+            HashCommandsMixin, TransactionsCommandsMixin,
+            SortedSetCommandsMixin, ListCommandsMixin,
+            ScriptingCommandsMixin, ServerCommandsMixin,
+            PubSubCommandsMixin, ClusterCommandsMixin,
+            GeoCommandsMixin, StreamCommandsMixin):
+    """High-level Redis client over a connection or a pool; one method per command.
+
+    ``async with redis:`` closes the client on exit. ``with await redis as conn:`` (or
+    ``async with await redis as conn:``) gives a client bound to one connection taken
+    from the pool, released on exit.
+    """
+
+    def __init__(self, pool_or_conn):
+        self._pool_or_conn = pool_or_conn
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._pool_or_conn!r}>"
+
+    def execute(self, command, *args, **kwargs):
+        """Send a raw command; returns the future (or awaitable) of its reply."""
+        return self._pool_or_conn.execute(command, *args, **kwargs)
+
+    def close(self) -> None:
+        """Close the connection or pool."""
+        self._pool_or_conn.close()
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection or every connection of the pool is closed."""
+        await self._pool_or_conn.wait_closed()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self.close()
+        await self.wait_closed()
+
+    @property
+    def db(self):
+        """The selected database index."""
+        return self._pool_or_conn.db
+
+    @property
+    def encoding(self):
+        """The codec used to decode replies, or None."""
+        return self._pool_or_conn.encoding
+
+    @property
+    def connection(self):
+        """The :class:`~aioredis_cy.RedisConnection` or :class:`~aioredis_cy.ConnectionsPool` used."""
+        return self._pool_or_conn
+
+    @property
+    def address(self):
+        """The server address."""
+        return self._pool_or_conn.address
+
+    @property
+    def in_transaction(self) -> bool:
+        """True between MULTI and EXEC on the connection (False on a pool, which shares none in one)."""
+        return getattr(self._pool_or_conn, "in_transaction", False)
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection or pool is closed."""
+        return self._pool_or_conn.closed
+
+    def auth(self, password, *, username=None):
+        """Authenticate (as the ACL user ``username`` if given); on a pool, every connection."""
+        if username is None:
+            return self._pool_or_conn.auth(password)
+        return self._pool_or_conn.auth(password, username=username)
+
+    def echo(self, message, *, encoding=_NOTSET):
+        """Return ``message`` from the server."""
+        return self.execute(b"ECHO", message, encoding=encoding)
+
+    def ping(self, message=_NOTSET, *, encoding=_NOTSET):
+        """Ping the server: ``b'PONG'``, or ``message`` if given."""
+        args = () if message is _NOTSET else (message,)
+        return self.execute(b"PING", *args, encoding=encoding)
+
+    def quit(self):
+        """Ask the server to close the connection."""
+        return self.execute(b"QUIT")
+
+    def select(self, db):
+        """Switch the connection (or every connection of the pool) to database ``db``."""
+        return self._pool_or_conn.select(db)
+
+    def swapdb(self, from_index, to_index):
+        """Swap two databases; True when done."""
+        _check_index(from_index, "from_index")
+        _check_index(to_index, "to_index")
+        return wait_ok(self.execute(b"SWAPDB", from_index, to_index))
+
+    def __await__(self):
+        # ``with await redis as conn:``
+        if isinstance(self._pool_or_conn, AbcPool):
+            conn = yield from self._pool_or_conn.acquire().__await__()
+            return ContextRedis(conn, self._pool_or_conn.release)
+        return ContextRedis(self._pool_or_conn)
+
+
+class ContextRedis(Redis):
+    """A :class:`Redis` bound to one connection, released to its pool when the block ends."""
+
+    def __init__(self, conn, release_cb=None):
+        super().__init__(conn)
+        self._release_callback = release_cb
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._release()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._release_callback is not None:
+            conn, self._pool_or_conn = self._pool_or_conn, None
+            self._release_callback(conn)
+
+    def __await__(self):
+        return ContextRedis(self._pool_or_conn)
+        yield  # makes this a generator, as __await__ must be
+
+
+async def create_redis(address, *, db=None, password=None, ssl=None, encoding=None, commands_factory=Redis,
+                       parser=None, timeout=None, connection_cls=None, loop=None, username=None):
+    """Connect to Redis and return ``commands_factory(connection)`` (a :class:`Redis` by default).
+
+    The arguments are those of :func:`~aioredis_cy.create_connection`; ``loop`` is ignored.
+    """
+    from ..connection import create_connection
+
+    conn = await create_connection(address, db=db, password=password, ssl=ssl, encoding=encoding,
+                                   parser=parser, timeout=timeout, connection_cls=connection_cls,
+                                   username=username)
+    return commands_factory(conn)
+
+
+async def create_redis_pool(address, *, db=None, password=None, ssl=None, encoding=None,
+                            commands_factory=Redis, minsize=1, maxsize=10, parser=None, timeout=None,
+                            pool_cls=None, connection_cls=None, loop=None, username=None):
+    """Create a connections pool and return ``commands_factory(pool)`` (a :class:`Redis` by default).
+
+    The arguments are those of :func:`~aioredis_cy.create_pool`; ``timeout`` bounds opening
+    each connection; ``loop`` is ignored.
+    """
+    from ..pool import create_pool
+
+    pool = await create_pool(address, db=db, password=password, ssl=ssl, encoding=encoding,
+                             minsize=minsize, maxsize=maxsize, parser=parser,
+                             create_connection_timeout=timeout, pool_cls=pool_cls,
+                             connection_cls=connection_cls, username=username)
+    return commands_factory(pool)

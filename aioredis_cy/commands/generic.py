@@ -1,0 +1,236 @@
+"""Generic (keyspace) commands: deleting, expiring, renaming, moving, scanning and sorting keys."""
+from ..util import _NOTSET, _ScanIter, wait_convert, wait_ok
+from .server import _check_int
+
+__all__ = ["GenericCommandsMixin"]
+
+
+def _expire_options(nx: bool, xx: bool, gt: bool, lt: bool) -> list:
+    """The NX/XX/GT/LT tokens of the EXPIRE family (Redis 7), checking the combination."""
+    if nx and (xx or gt or lt):
+        raise ValueError("nx cannot be combined with xx, gt or lt")
+    if gt and lt:
+        raise ValueError("gt and lt are mutually exclusive")
+    flags = ((nx, b"NX"), (xx, b"XX"), (gt, b"GT"), (lt, b"LT"))
+    return [token for wanted, token in flags if wanted]
+
+
+def _check_migrate(host, dest_db, timeout) -> None:
+    if not isinstance(host, str):
+        raise TypeError(f"host argument must be str, got {type(host).__name__}")
+    if not host:
+        raise ValueError("Got empty host")
+    _check_int(dest_db, "dest_db", minimum=0)
+    _check_int(timeout, "timeout", minimum=0)
+
+
+def _migrate_flags(copy: bool, replace: bool) -> list:
+    return [token for wanted, token in ((copy, b"COPY"), (replace, b"REPLACE")) if wanted]
+
+
+def _scan_reply(reply):
+    cursor, keys = reply
+    return int(cursor), keys
+
+
+class GenericCommandsMixin:
+    """Generic commands; see https://redis.io/commands/?group=generic."""
+
+    def copy(self, source, destination, *, db=None, replace=False):
+        """Copy ``source`` to ``destination`` (in database ``db`` if given); True if copied (Redis 6.2)."""
+        args = []
+        if db is not None:
+            _check_int(db, "db", minimum=0)
+            args += [b"DB", db]
+        if replace:
+            args.append(b"REPLACE")
+        return wait_convert(self.execute(b"COPY", source, destination, *args), bool)
+
+    def delete(self, key, *keys):
+        """Delete keys; returns how many existed."""
+        return self.execute(b"DEL", key, *keys)
+
+    def dump(self, key):
+        """Serialize the value at ``key`` (bytes, never decoded: the payload is binary)."""
+        return self.execute(b"DUMP", key, encoding=None)
+
+    def exists(self, key, *keys):
+        """Count how many of the keys exist (a key given twice counts twice)."""
+        return self.execute(b"EXISTS", key, *keys)
+
+    def expire(self, key, timeout, *, nx=False, xx=False, gt=False, lt=False):
+        """Set a timeout on ``key`` in seconds; True if it was set.
+
+        A float ``timeout`` is sent as milliseconds with PEXPIRE. ``nx``/``xx``/``gt``/``lt``
+        (Redis 7) set it only if the key has no timeout / has one / the new one is
+        greater / smaller.
+        """
+        if isinstance(timeout, float):
+            return self.pexpire(key, int(timeout * 1000), nx=nx, xx=xx, gt=gt, lt=lt)
+        _check_int(timeout, "timeout")
+        options = _expire_options(nx, xx, gt, lt)
+        return wait_convert(self.execute(b"EXPIRE", key, timeout, *options), bool)
+
+    def expireat(self, key, timestamp, *, nx=False, xx=False, gt=False, lt=False):
+        """Expire ``key`` at a UNIX time in seconds (a float goes through PEXPIREAT); True if set."""
+        if isinstance(timestamp, float):
+            return self.pexpireat(key, int(timestamp * 1000), nx=nx, xx=xx, gt=gt, lt=lt)
+        _check_int(timestamp, "timestamp")
+        options = _expire_options(nx, xx, gt, lt)
+        return wait_convert(self.execute(b"EXPIREAT", key, timestamp, *options), bool)
+
+    def expiretime(self, key):
+        """The UNIX time in seconds at which ``key`` expires; -1 without expiry, -2 if missing (Redis 7)."""
+        return self.execute(b"EXPIRETIME", key)
+
+    def keys(self, pattern, *, encoding=_NOTSET):
+        """All keys matching ``pattern``."""
+        return self.execute(b"KEYS", pattern, encoding=encoding)
+
+    def migrate(self, host, port, key, dest_db, timeout, *, copy=False, replace=False):
+        """Atomically move ``key`` to another Redis instance; True if moved, False if no such key."""
+        _check_migrate(host, dest_db, timeout)
+        flags = _migrate_flags(copy, replace)
+        return wait_ok(self.execute(b"MIGRATE", host, port, key, dest_db, timeout, *flags))
+
+    def migrate_keys(self, host, port, keys, dest_db, timeout, *, copy=False, replace=False):
+        """Atomically move the keys (a list or tuple) to another Redis instance.
+
+        True if moved, False if none of them existed.
+        """
+        _check_migrate(host, dest_db, timeout)
+        if not isinstance(keys, (list, tuple)):
+            raise TypeError(f"keys argument must be list or tuple, got {type(keys).__name__}")
+        if not keys:
+            raise ValueError("keys must not be empty")
+        flags = _migrate_flags(copy, replace)
+        return wait_ok(self.execute(b"MIGRATE", host, port, "", dest_db, timeout, *flags, b"KEYS", *keys))
+
+    def move(self, key, db):
+        """Move ``key`` to database ``db``; True if moved."""
+        _check_int(db, "db", minimum=0)
+        return wait_convert(self.execute(b"MOVE", key, db), bool)
+
+    def object_encoding(self, key):
+        """The internal representation of the value at ``key`` as str (None if missing)."""
+        return self.execute(b"OBJECT", b"ENCODING", key, encoding="utf-8")
+
+    def object_freq(self, key):
+        """The access frequency counter of ``key`` (needs an LFU ``maxmemory-policy``)."""
+        return self.execute(b"OBJECT", b"FREQ", key)
+
+    def object_idletime(self, key):
+        """Seconds since ``key`` was last read or written (None if missing)."""
+        return self.execute(b"OBJECT", b"IDLETIME", key)
+
+    def object_refcount(self, key):
+        """The reference count of the value at ``key`` (None if missing)."""
+        return self.execute(b"OBJECT", b"REFCOUNT", key)
+
+    def persist(self, key):
+        """Remove the timeout of ``key``; True if it had one."""
+        return wait_convert(self.execute(b"PERSIST", key), bool)
+
+    def pexpire(self, key, timeout, *, nx=False, xx=False, gt=False, lt=False):
+        """Set a timeout on ``key`` in milliseconds (an int); True if set. Options as :meth:`expire`."""
+        _check_int(timeout, "timeout")
+        options = _expire_options(nx, xx, gt, lt)
+        return wait_convert(self.execute(b"PEXPIRE", key, timeout, *options), bool)
+
+    def pexpireat(self, key, timestamp, *, nx=False, xx=False, gt=False, lt=False):
+        """Expire ``key`` at a UNIX time in milliseconds (an int); True if set. Options as :meth:`expire`."""
+        _check_int(timestamp, "timestamp")
+        options = _expire_options(nx, xx, gt, lt)
+        return wait_convert(self.execute(b"PEXPIREAT", key, timestamp, *options), bool)
+
+    def pexpiretime(self, key):
+        """The UNIX time in milliseconds at which ``key`` expires; -1 or -2 as :meth:`expiretime`."""
+        return self.execute(b"PEXPIRETIME", key)
+
+    def pttl(self, key):
+        """Time to live of ``key`` in milliseconds; -1 without expiry, -2 if missing."""
+        return self.execute(b"PTTL", key)
+
+    def randomkey(self, *, encoding=_NOTSET):
+        """A random key of the database, or None if it is empty."""
+        return self.execute(b"RANDOMKEY", encoding=encoding)
+
+    def rename(self, key, newkey):
+        """Rename ``key`` to ``newkey`` (ValueError if they are equal); True when done."""
+        if key == newkey:
+            raise ValueError("key and newkey are the same")
+        return wait_ok(self.execute(b"RENAME", key, newkey))
+
+    def renamenx(self, key, newkey):
+        """Rename ``key`` to ``newkey`` only if ``newkey`` does not exist; True if renamed."""
+        if key == newkey:
+            raise ValueError("key and newkey are the same")
+        return wait_convert(self.execute(b"RENAMENX", key, newkey), bool)
+
+    def restore(self, key, ttl, value):
+        """Create ``key`` from a :meth:`dump` payload, expiring in ``ttl`` ms (0: never); replies OK."""
+        return self.execute(b"RESTORE", key, ttl, value)
+
+    def scan(self, cursor=0, match=None, count=None):
+        """One step of iterating the keyspace: ``(next_cursor, keys)``; done when the cursor is 0.
+
+        >>> cur = b'0'
+        >>> while cur:
+        ...     cur, keys = await redis.scan(cur, match='user:*')
+        """
+        args = []
+        if match is not None:
+            args += [b"MATCH", match]
+        if count is not None:
+            args += [b"COUNT", count]
+        return wait_convert(self.execute(b"SCAN", cursor, *args), _scan_reply)
+
+    def iscan(self, *, match=None, count=None):
+        """Iterate the keyspace with ``async for``, scanning page by page."""
+        return _ScanIter(lambda cursor: self.scan(cursor, match=match, count=count))
+
+    def sort(self, key, *get_patterns, by=None, offset=None, count=None, asc=None, alpha=False, store=None):
+        """Sort a list, set or sorted set; with ``store`` the result is saved there and its length returned.
+
+        ``offset`` and ``count`` (LIMIT) apply only when both are given; ``asc=False`` sorts
+        descending.
+        """
+        args = []
+        if by is not None:
+            args += [b"BY", by]
+        if offset is not None and count is not None:
+            args += [b"LIMIT", offset, count]
+        for pattern in get_patterns:
+            args += [b"GET", pattern]
+        if asc is not None:
+            args.append(b"ASC" if asc else b"DESC")
+        if alpha:
+            args.append(b"ALPHA")
+        if store is not None:
+            args += [b"STORE", store]
+        return self.execute(b"SORT", key, *args)
+
+    def touch(self, key, *keys):
+        """Update the last access time of keys; returns how many exist."""
+        return self.execute(b"TOUCH", key, *keys)
+
+    def ttl(self, key):
+        """Time to live of ``key`` in seconds; -1 without expiry, -2 if missing."""
+        return self.execute(b"TTL", key)
+
+    def type(self, key):
+        """The type of the value at ``key`` (``b'string'``, ``b'list'``, ...; ``b'none'`` if missing)."""
+        return self.execute(b"TYPE", key)
+
+    def unlink(self, key, *keys):
+        """Delete keys, reclaiming memory in the background; returns how many existed."""
+        return self.execute(b"UNLINK", key, *keys)
+
+    def wait(self, numslaves, timeout):
+        """Wait until ``numslaves`` replicas acknowledged this connection's writes, or ``timeout`` ms.
+
+        Returns the number of replicas that did.
+        """
+        _check_int(numslaves, "numslaves", minimum=0)
+        _check_int(timeout, "timeout", minimum=0)
+        return self.execute(b"WAIT", numslaves, timeout)

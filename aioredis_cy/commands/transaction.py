@@ -1,0 +1,535 @@
+"""Transactions and client-side pipelines: WATCH/UNWATCH, ``multi_exec()`` and ``pipeline()``.
+
+A :class:`Pipeline` (or :class:`MultiExec`) buffers the commands called on it; each call
+returns a future at once. Nothing is sent before :meth:`Pipeline.execute`, which writes
+every command (wrapped in MULTI/EXEC for :class:`MultiExec`) in one go on one connection
+and then resolves each future with its converted result.
+
+On a pool, ``await redis.watch(...)`` takes a connection out of the pool and pins it to
+the current task: the ``multi_exec()`` created afterwards in that task runs on it, and
+EXEC, DISCARD, ``unwatch()`` or the end of the task gives it back.
+"""
+import asyncio
+import contextvars
+import functools
+import types
+
+from ..abc import AbcPool
+from ..errors import MultiExecError, PipelineError, WatchVariableError
+from ..util import wait_ok
+
+__all__ = ["TransactionsCommandsMixin", "Pipeline", "MultiExec"]
+
+_QUEUED = (b"QUEUED", "QUEUED")
+_EXECUTED = "Pipeline already executed. Create new one."
+
+
+def _check_sendable(command, args) -> None:
+    """Raise TypeError for a command or argument the connection would refuse to encode."""
+    if not isinstance(command, (bytes, str, bytearray, memoryview)):
+        raise TypeError(f"command must be str or bytes, got {type(command).__name__}")
+    for arg in args:
+        if isinstance(arg, (bytes, str, float, bytearray, memoryview)):
+            continue
+        if isinstance(arg, int) and not isinstance(arg, bool):
+            continue
+        raise TypeError(
+            f"{command!r}: argument {arg!r} expected to be of bytearray, bytes, float, int, "
+            f"memoryview or str type, got {type(arg).__name__}"
+        )
+
+
+class _WatchPin:
+    """A pool connection held by one task from WATCH until EXEC/DISCARD/UNWATCH or the task's end."""
+
+    __slots__ = ("pool", "conn", "owner", "active")
+
+    def __init__(self, pool, conn, owner) -> None:
+        self.pool = pool
+        self.conn = conn
+        self.owner = owner
+        self.active = True
+        owner.add_done_callback(self._owner_done)
+
+    def _owner_done(self, _task) -> None:
+        self.release()
+
+    def release(self, _fut=None) -> None:
+        """Give the connection back to the pool (which sends UNWATCH on it); idempotent."""
+        if self.active:
+            self.active = False
+            self.owner.remove_done_callback(self._owner_done)
+            self.pool.release(self.conn)
+
+
+# Per task: id(pool) -> _WatchPin. Copied into child tasks, hence the owner check.
+_watch_pins: contextvars.ContextVar = contextvars.ContextVar("aioredis_cy_watch_pins", default=None)
+
+
+def _current_pin(pool):
+    """The active WATCH pin of the current task on ``pool``, or None."""
+    pins = _watch_pins.get()
+    if not pins:
+        return None
+    pin = pins.get(id(pool))
+    if pin is None or not pin.active or pin.pool is not pool or pin.owner is not asyncio.current_task():
+        return None
+    return pin
+
+
+def _add_pin(pool, conn) -> _WatchPin:
+    pin = _WatchPin(pool, conn, asyncio.current_task())
+    pins = {key: other for key, other in (_watch_pins.get() or {}).items() if other.active}
+    pins[id(pool)] = pin
+    _watch_pins.set(pins)
+    return pin
+
+
+async def _watch_pinned(pool, keys):
+    pin = _current_pin(pool)
+    created = pin is None
+    if created:
+        pin = _add_pin(pool, await pool.acquire())
+    try:
+        return await wait_ok(pin.conn.execute(b"WATCH", *keys))
+    except Exception:
+        if created or pin.conn.closed:
+            pin.release()
+        raise
+
+
+async def _unwatch_pinned(pin):
+    try:
+        return await wait_ok(pin.conn.execute(b"UNWATCH"))
+    finally:
+        pin.release()
+
+
+class TransactionsCommandsMixin:
+    """Transaction commands; see https://redis.io/commands/?group=transactions.
+
+    >>> tr = redis.multi_exec()
+    >>> fut1 = tr.incr('foo')    # no await: the command is only buffered
+    >>> fut2 = tr.incr('bar')
+    >>> await tr.execute()
+    [1, 1]
+    >>> await fut1
+    1
+    """
+
+    def watch(self, key, *keys):
+        """Watch keys for the next MULTI/EXEC block; await it for True.
+
+        On a pool the first ``watch()`` of a task takes a connection and pins it to
+        that task until EXEC/DISCARD (``multi_exec().execute()``), ``unwatch()`` or the
+        end of the task, so that the task's next ``multi_exec()`` runs where the keys
+        are watched. Tasks never share a pinned connection (child tasks included).
+        """
+        keys = (key, *keys)
+        _check_sendable(b"WATCH", keys)
+        if isinstance(self._pool_or_conn, AbcPool):
+            return _watch_pinned(self._pool_or_conn, keys)
+        return wait_ok(self._pool_or_conn.execute(b"WATCH", *keys))
+
+    def unwatch(self):
+        """Forget all watched keys; on a pool, also gives back the task's pinned connection."""
+        if isinstance(self._pool_or_conn, AbcPool):
+            pin = _current_pin(self._pool_or_conn)
+            if pin is not None:
+                return _unwatch_pinned(pin)
+        return wait_ok(self._pool_or_conn.execute(b"UNWATCH"))
+
+    def multi_exec(self):
+        """A :class:`MultiExec` buffering commands for one MULTI/EXEC block.
+
+        On a pool it runs on the connection pinned by this task's ``watch()``, if any,
+        else on a connection taken for the duration of ``execute()``.
+        """
+        return MultiExec(self._pool_or_conn, self.__class__)
+
+    def pipeline(self):
+        """A :class:`Pipeline` buffering commands to send together (no MULTI/EXEC).
+
+        Commands sent concurrently are pipelined anyway; this only guarantees that
+        they leave together, in order, on one connection.
+        """
+        return Pipeline(self._pool_or_conn, self.__class__)
+
+
+class _CommandBuffer:
+    """Stands in for the connection under a pipeline: records commands instead of sending them."""
+
+    __slots__ = ("_target", "_commands", "_loop")
+
+    def __init__(self, target, commands: list) -> None:
+        self._target = target
+        self._commands = commands
+        self._loop = None
+
+    def execute(self, command, *args, **kwargs):
+        """Record the command (checking its arguments now); return the future of its reply."""
+        _check_sendable(command, args)
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        future = self._loop.create_future()
+        self._commands.append((future, command, args, kwargs))
+        return future
+
+    def execute_pubsub(self, command, *channels):
+        """Refused: subscriptions change the connection's mode, they cannot be buffered."""
+        raise TypeError("pub/sub commands cannot be pipelined")
+
+    @property
+    def encoding(self):
+        """The codec of the connection or pool the pipeline will run on."""
+        return self._target.encoding
+
+    @property
+    def db(self):
+        """The database index of the connection or pool the pipeline will run on."""
+        return self._target.db
+
+    @property
+    def address(self):
+        """The address of the connection or pool the pipeline will run on."""
+        return self._target.address
+
+
+def _consume(future: asyncio.Future) -> None:
+    """Mark an outcome nobody waits for any more as seen."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _copy_outcome(source: asyncio.Future, target: asyncio.Future) -> None:
+    """Settle ``target`` as ``source`` was settled (unless it is settled already)."""
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+        return
+    exc = source.exception()
+    if exc is None:
+        target.set_result(source.result())
+    else:
+        target.set_exception(exc)
+
+
+@types.coroutine
+def _resume(coro, step):
+    """Carry on, inside a task, a coroutine that suspended on ``step`` while driven by hand."""
+    while True:
+        try:
+            value = yield step
+        except BaseException as exc:  # forwarded into the coroutine, cancellation included
+            resume, arg = coro.throw, exc
+        else:
+            resume, arg = coro.send, value
+        try:
+            step = resume(arg)
+        except StopIteration as stop:
+            return stop.value
+
+
+async def _finish(coro, step):
+    return await _resume(coro, step)
+
+
+def _drive(coro, step, future: asyncio.Future) -> None:
+    """Resume a result converter whose reply is in; hand it to a task if it still has to wait."""
+    if future.done():  # cancelled by its holder
+        coro.close()
+        return
+    try:
+        while isinstance(step, asyncio.Future) and step.done():
+            step = coro.send(None)
+    except StopIteration as stop:
+        future.set_result(stop.value)
+    except asyncio.CancelledError:
+        future.cancel()
+    except Exception as exc:
+        future.set_exception(exc)
+    else:
+        asyncio.ensure_future(_finish(coro, step)).add_done_callback(
+            functools.partial(_copy_outcome, target=future))
+
+
+class Pipeline:
+    """Buffers commands and sends them together on one connection.
+
+    >>> pipe = redis.pipeline()
+    >>> fut1 = pipe.incr('foo')
+    >>> fut2 = pipe.incr('bar')
+    >>> await pipe.execute()
+    [1, 1]
+
+    Calling a command checks its arguments at once (TypeError/ValueError) and returns
+    a future of its converted result, settled by :meth:`execute`. A pipeline runs once.
+    """
+
+    error_class = PipelineError
+
+    def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
+        self._done = False
+        self._pool_or_conn = pool_or_connection
+        self._commands = []     # (command future, command, args, kwargs), in call order
+        self._results = []      # one future per command method call
+        self._converters = []   # (suspended coroutine, what it waits for, result future)
+        self._replies = []      # the connection's reply futures, in sending order
+        self._redis = commands_factory(_CommandBuffer(pool_or_connection, self._commands))
+
+    def __getattr__(self, name):
+        if self._done:
+            raise AssertionError(_EXECUTED)
+        attr = getattr(self._redis, name)
+        if not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def buffered(*args, **kwargs):
+            if self._done:
+                raise AssertionError(_EXECUTED)
+            return self._track(attr(*args, **kwargs))
+
+        setattr(self, name, buffered)   # later look-ups skip __getattr__
+        return buffered
+
+    def _track(self, result):
+        """Register what a command method returned as one result of the pipeline.
+
+        A coroutine (a reply converter, or an ``async def`` method) is run at once up to
+        its first wait, so the commands it sends are buffered now, in call order, and
+        its errors raise now; it is resumed when the replies are in.
+        """
+        if isinstance(result, asyncio.Future):
+            self._results.append(result)
+            return result
+        if not asyncio.iscoroutine(result):
+            return result   # not a command (e.g. an iterator): handed back as is
+        future = asyncio.get_running_loop().create_future()
+        try:
+            step = result.send(None)
+        except StopIteration as stop:
+            future.set_result(stop.value)
+        else:
+            self._converters.append((result, step, future))
+        self._results.append(future)
+        return future
+
+    async def execute(self, *, return_exceptions=False):
+        """Send the buffered commands and return their results, in call order.
+
+        Raises :attr:`error_class` with the list of errors if any command failed,
+        unless ``return_exceptions`` is true, in which case the exceptions take the
+        failed commands' places in the list. Each command's future holds its own
+        result or exception either way.
+        """
+        if self._done:
+            raise AssertionError(_EXECUTED)
+        self._done = True
+        try:
+            if self._commands:
+                await self._run()
+            else:
+                self._nothing_to_send()
+            pending = [future for future in self._results if not future.done()]
+            if pending:
+                await asyncio.wait(pending)
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
+        return self._collect(return_exceptions)
+
+    def _nothing_to_send(self) -> None:
+        """Hook for an execute() with no command."""
+
+    async def _run(self) -> None:
+        conn, release = await self._take_connection()
+        last = self._send(conn)
+        if last is None:   # nothing was sent: every command has failed already
+            if release is not None:
+                release()
+            self._convert()
+            return
+        if release is not None:
+            # Given back only once every reply is in: even if execute() is cancelled
+            # meanwhile, the connection returns to the pool clean.
+            last.add_done_callback(release)
+        await asyncio.wait((last,))
+        self._settle()
+
+    async def _take_connection(self):
+        """The connection to send on and a callback releasing it (None when not from a pool)."""
+        if not isinstance(self._pool_or_conn, AbcPool):
+            return self._pool_or_conn, None
+        pool = self._pool_or_conn
+        try:
+            conn = await pool.acquire()
+        except Exception as exc:
+            self._fail_all(exc)
+            raise
+        return conn, lambda _fut=None: pool.release(conn)
+
+    def _send(self, conn):
+        """Send every buffered command; return the future of the last reply (None if none left)."""
+        for future, command, args, kwargs in self._commands:
+            try:
+                reply = conn.execute(command, *args, **kwargs)
+            except Exception as exc:  # refused before anything of it was written
+                future.set_exception(exc)
+            else:
+                self._replies.append((future, reply))
+        return self._replies[-1][1] if self._replies else None
+
+    def _settle(self) -> None:
+        """Pass the replies on to the command futures, then run the converters."""
+        for future, reply in self._replies:
+            _copy_outcome(reply, future)
+        self._convert()
+
+    def _convert(self) -> None:
+        converters, self._converters = self._converters, []
+        for coro, step, future in converters:
+            _drive(coro, step, future)
+
+    def _fail_commands(self, exc: BaseException) -> None:
+        for future, _command, _args, _kwargs in self._commands:
+            if not future.done():
+                future.set_exception(exc)
+
+    def _fail_all(self, exc: BaseException) -> None:
+        """No connection to run on: every command fails with ``exc`` (raised by execute())."""
+        self._fail_commands(exc)
+        self._convert()
+        for future in self._results:
+            if future.done() and not future.cancelled():
+                future.exception()   # reported by execute(); not worth a second report
+
+    def _abandon(self) -> None:
+        """execute() was cancelled: cancel every future not settled yet.
+
+        The replies still on their way are read and dropped; the last one keeps the
+        callback that gives a pool connection back.
+        """
+        if self._replies:
+            *earlier, (_future, last) = self._replies
+            for _future, reply in earlier:
+                reply.cancel()
+            last.add_done_callback(_consume)
+        for future, _command, _args, _kwargs in self._commands:
+            future.cancel()
+        self._convert()
+        for future in self._results:
+            future.cancel()
+
+    def _collect(self, return_exceptions: bool) -> list:
+        results, errors = [], []
+        for future in self._results:
+            if future.cancelled():
+                outcome = asyncio.CancelledError()
+            else:
+                outcome = future.exception()
+            if outcome is None:
+                results.append(future.result())
+            else:
+                results.append(outcome)
+                errors.append(outcome)
+        self._raise_for(errors, return_exceptions)
+        return results
+
+    def _raise_for(self, errors: list, return_exceptions: bool) -> None:
+        if errors and not return_exceptions:
+            raise self.error_class(errors)
+
+
+class MultiExec(Pipeline):
+    """Buffers commands for one MULTI/EXEC transaction.
+
+    >>> tr = redis.multi_exec()
+    >>> fut1 = tr.incr('foo')
+    >>> fut2 = tr.incr('bar')
+    >>> await tr.execute()
+    [1, 1]
+
+    :meth:`execute` raises :class:`~aioredis_cy.errors.MultiExecError` if any command
+    failed and :class:`~aioredis_cy.errors.WatchVariableError` (a MultiExecError) if a
+    watched key changed, in which case every command's future holds that error. If a
+    command is refused before anything is sent, DISCARD replaces EXEC and every other
+    command fails with the same error: a transaction runs whole or not at all.
+    """
+
+    error_class = MultiExecError
+
+    def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
+        super().__init__(pool_or_connection, commands_factory)
+        self._pin = _current_pin(pool_or_connection) if isinstance(pool_or_connection, AbcPool) else None
+        self._refusal = None
+        self._watch_failed = False
+
+    def _nothing_to_send(self) -> None:
+        if self._pin is not None:
+            self._pin.release()
+
+    async def _take_connection(self):
+        if self._pin is not None and self._pin.active:
+            return self._pin.conn, self._pin.release
+        return await super()._take_connection()
+
+    def _send(self, conn):
+        try:
+            multi = conn.execute(b"MULTI")
+        except Exception as exc:  # e.g. the connection is closed: nothing is sent
+            self._fail_commands(exc)
+            return None
+        for future, command, args, kwargs in self._commands:
+            try:
+                reply = conn.execute(command, *args, **kwargs)
+            except Exception as exc:
+                future.set_exception(exc)
+                self._refusal = exc
+                break
+            self._replies.append((future, reply))
+        final = conn.execute(b"DISCARD" if self._refusal is not None else b"EXEC")
+        self._replies[:0] = [(None, multi)]
+        self._replies.append((None, final))
+        return final
+
+    def _transaction_error(self, multi, final):
+        """Why the transaction as a whole failed, or None if EXEC returned its results."""
+        if self._refusal is not None:
+            return self._refusal
+        for reply in (multi, final):
+            if reply.cancelled():
+                return asyncio.CancelledError()
+            if reply.exception() is not None:
+                return reply.exception()
+        if final.result() is None:
+            self._watch_failed = True
+            return WatchVariableError("WATCH variable has changed")
+        return None
+
+    def _settle(self) -> None:
+        (_, multi), *sent, (_, final) = self._replies
+        error = self._transaction_error(multi, final)
+        queued = []
+        for future, reply in sent:
+            if not reply.cancelled() and reply.exception() is None and reply.result() in _QUEUED:
+                queued.append(future)
+            else:   # refused when queued, or the connection went away
+                _copy_outcome(reply, future)
+        if error is None:
+            for future, value in zip(queued, final.result()):
+                if future.done():
+                    continue
+                if isinstance(value, BaseException):
+                    future.set_exception(value)
+                else:
+                    future.set_result(value)
+        else:
+            self._fail_commands(error)
+        self._convert()
+
+    def _raise_for(self, errors: list, return_exceptions: bool) -> None:
+        if self._watch_failed and not return_exceptions:
+            raise WatchVariableError(errors)
+        super()._raise_for(errors, return_exceptions)

@@ -1,0 +1,684 @@
+"""``create_pool`` and ``ConnectionsPool``: many connections behind the connection API.
+
+How commands are routed by :meth:`ConnectionsPool.execute`:
+
+* Plain commands are sent on a free connection *without taking it*: concurrent
+  callers share (pipeline on) the free connections, which are used in turn.
+* Blocking commands (BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX,
+  BZMPOP, XREAD/XREADGROUP with BLOCK, WAIT, WAITAOF) run on a connection taken
+  for them alone, so they never stall other traffic. If such a command is cancelled
+  (or times out) before its reply, its connection is closed rather than reused.
+* Subscribe-family commands go to the pool's one pub/sub connection (see
+  :meth:`ConnectionsPool.execute_pubsub`).
+* MULTI, EXEC, DISCARD, WATCH and SELECT raise :class:`~aioredis_cy.errors.RedisError`:
+  on a shared connection they would leak into other callers' commands. Use
+  ``with await pool as conn`` (or ``Redis.multi_exec()``) for transactions and
+  :meth:`ConnectionsPool.select` to change the database.
+
+:meth:`ConnectionsPool.acquire` sends UNWATCH first on the connection it hands out, so
+a WATCH forgotten by an earlier user cannot spoil a transaction. A connection given
+back with :meth:`ConnectionsPool.release` is closed and dropped, never reused, when it
+is closed, in a transaction, in pub/sub mode, on another database than the pool's, or
+still waiting for replies to commands sent since it was acquired. Dead connections are
+dropped as soon as they close and new ones are made on demand, so the pool recovers
+from a server restart by itself.
+"""
+import asyncio
+import logging
+import types
+from collections import deque
+from typing import Any, Deque, Dict, List, Optional, Set
+
+from .abc import AbcConnection, AbcPool
+from .connection import _merge_uri_options, create_connection
+from .errors import ConnectionClosedError, PoolClosedError, RedisError
+from .util import _check_positive_timeout
+
+__all__ = ["create_pool", "ConnectionsPool"]
+
+logger = logging.getLogger("aioredis_cy")
+
+# How ConnectionsPool.execute routes a command.
+_SHARED = 0      # any free connection, not taken
+_BLOCKING = 1    # a connection taken for this command alone
+_XREAD = 2       # _BLOCKING when the arguments hold BLOCK, else _SHARED
+_PUBSUB = 3      # the pub/sub connection
+_REFUSED = 4     # would change the state of a shared connection
+
+_ROUTES = {
+    **dict.fromkeys(("BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX",
+                     "BZMPOP", "WAIT", "WAITAOF"), _BLOCKING),
+    **dict.fromkeys(("XREAD", "XREADGROUP"), _XREAD),
+    **dict.fromkeys(("SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE",
+                     "SUNSUBSCRIBE"), _PUBSUB),
+    **dict.fromkeys(("MULTI", "EXEC", "DISCARD", "WATCH", "SELECT"), _REFUSED),
+}
+
+# Routes by command as given (str or bytes, any case), filled as commands are seen.
+_route_cache: Dict[Any, int] = {}
+_ROUTE_CACHE_LIMIT = 4096
+
+
+def _normalized(word) -> str:
+    if isinstance(word, (bytes, bytearray, memoryview)):
+        return bytes(word).decode("latin-1").upper()
+    if isinstance(word, str):
+        return word.upper()
+    return ""
+
+
+def _route(command) -> int:
+    """How to route ``command``; one dict look-up once a spelling has been seen."""
+    try:
+        route = _route_cache.get(command)
+    except TypeError:  # unhashable, e.g. bytearray
+        return _ROUTES.get(_normalized(command), _SHARED)
+    if route is None:
+        route = _ROUTES.get(_normalized(command), _SHARED)
+        if len(_route_cache) < _ROUTE_CACHE_LIMIT:
+            _route_cache[command] = route
+    return route
+
+
+def _xread_route(args) -> int:
+    """XREAD/XREADGROUP block only with the BLOCK option."""
+    return _BLOCKING if any(_normalized(arg) == "BLOCK" for arg in args) else _SHARED
+
+
+def _route_with_args(command, args) -> int:
+    route = _route(command)
+    return _xread_route(args) if route == _XREAD else route
+
+
+def _check_size(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _pending_replies(conn) -> int:
+    """How many replies ``conn`` still waits for (0 if it cannot tell)."""
+    protocol = getattr(conn, "_protocol", None)
+    return getattr(protocol, "pending", 0)
+
+
+def _ignore_result(fut: asyncio.Future) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
+async def create_pool(address, *, db=None, password=None, ssl=None, encoding=None, minsize=1, maxsize=10,
+                      parser=None, loop=None, create_connection_timeout=None, pool_cls=None,
+                      connection_cls=None, username=None):
+    """Create a pool (``pool_cls``, ConnectionsPool by default) and open ``minsize`` connections.
+
+    ``address`` is a ``(host, port)`` pair, a unix socket path or a URI whose options
+    (db, password, username, encoding, timeout, ssl) must agree with the keywords given.
+    ``loop`` is accepted for compatibility and ignored.
+    """
+    if pool_cls is None:
+        pool_cls = ConnectionsPool
+    elif not (isinstance(pool_cls, type) and issubclass(pool_cls, AbcPool)):
+        raise TypeError(f"pool_cls must be a subclass of AbcPool, got {pool_cls!r}")
+    if isinstance(address, str):
+        settings = {"db": db, "password": password, "username": username, "encoding": encoding,
+                    "timeout": create_connection_timeout, "ssl": ssl}
+        address = _merge_uri_options(address, settings)
+        db, password, username, encoding, ssl = (settings[name] for name in (
+            "db", "password", "username", "encoding", "ssl"))
+        create_connection_timeout = settings["timeout"]
+    extra = {} if username is None else {"username": username}
+    pool = pool_cls(address, db, password, encoding, minsize=minsize, maxsize=maxsize, ssl=ssl, parser=parser,
+                    create_connection_timeout=create_connection_timeout, connection_cls=connection_cls,
+                    **extra)
+    try:
+        await pool._fill_free()
+    except BaseException:
+        pool.close()
+        await pool.wait_closed()
+        raise
+    return pool
+
+
+class ConnectionsPool(AbcPool):
+    """A pool of Redis connections that is itself used like a connection.
+
+    See the module docstring for how commands are routed and how released
+    connections are checked.
+    """
+
+    def __init__(self, address, db=None, password=None, encoding=None, *, minsize, maxsize, ssl=None,
+                 parser=None, create_connection_timeout=None, connection_cls=None, loop=None,
+                 username=None) -> None:
+        _check_size("minsize", minsize, 0)
+        _check_size("maxsize", maxsize, 1)
+        if minsize > maxsize:
+            raise ValueError(f"minsize ({minsize}) must not be greater than maxsize ({maxsize})")
+        _check_positive_timeout(create_connection_timeout, "create_connection_timeout")
+        if connection_cls is not None and not (
+                isinstance(connection_cls, type) and issubclass(connection_cls, AbcConnection)):
+            raise TypeError(f"connection_cls must be a subclass of AbcConnection, got {connection_cls!r}")
+        self._address = address
+        self._db = db or 0
+        self._password = password
+        self._username = username
+        self._ssl = ssl
+        self._encoding = encoding
+        self._parser_class = parser
+        self._minsize = minsize
+        self._maxsize = maxsize
+        self._create_connection_timeout = create_connection_timeout
+        self._connection_cls = connection_cls
+        # Every open connection of the pool; each is also in exactly one of: _free,
+        # _used, _releasing, _pubsub_conn (until it closes and its watcher drops it).
+        self._conns: Set[Any] = set()
+        self._free: Deque[Any] = deque()
+        self._used: Set[Any] = set()
+        # Released, waiting for the replies that came before their acquire() (see release()).
+        self._releasing: Set[Any] = set()
+        # acquire()'s UNWATCH per taken connection: replies after it are the taker's.
+        self._fences: Dict[Any, asyncio.Future] = {}
+        self._pubsub_conn: Optional[Any] = None
+        self._creating = 0
+        self._watchers: Dict[Any, asyncio.Future] = {}
+        # acquire() calls waiting at maxsize: each gets a connection, or None to retry.
+        self._waiters: Deque[asyncio.Future] = deque()
+        self._closed = False
+        self._close_waiters: List[asyncio.Future] = []
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} [db:{self.db}, size:[{self.minsize}:{self.maxsize}], "
+                f"free:{self.freesize}]>")
+
+    @property
+    def minsize(self) -> int:
+        """Minimum pool size."""
+        return self._minsize
+
+    @property
+    def maxsize(self) -> int:
+        """Maximum pool size."""
+        return self._maxsize
+
+    @property
+    def size(self) -> int:
+        """Current pool size: open connections plus the ones being opened."""
+        return len(self._conns) + self._creating
+
+    @property
+    def freesize(self) -> int:
+        """Current number of free connections."""
+        return len(self._free)
+
+    @property
+    def address(self):
+        """The server address the pool connects to."""
+        return self._address
+
+    @property
+    def db(self) -> int:
+        """Currently selected db index."""
+        return self._db
+
+    @property
+    def encoding(self) -> Optional[str]:
+        """Current set codec or None."""
+        return self._encoding
+
+    @property
+    def closed(self) -> bool:
+        """True if pool is closed."""
+        return self._closed
+
+    # -- commands ------------------------------------------------------------
+
+    def execute(self, command, *args, **kw):
+        """Send a command; returns a future (or coroutine) of its reply.
+
+        Plain commands go on a free connection shared with other callers; blocking
+        ones on a connection of their own. When no connection is free, the result is a
+        coroutine that waits for one.
+        """
+        try:
+            route = _route_cache[command]
+        except (KeyError, TypeError):
+            route = _route(command)
+        if route == _XREAD:
+            route = _xread_route(args)
+        if route == _SHARED:
+            free = self._free
+            if free:
+                conn = free[0]
+                free.rotate(-1)
+                try:
+                    return conn.execute(command, *args, **kw)
+                except RedisError:
+                    pass   # closed or in pub/sub mode, and nothing was sent: pick another below
+            conn = self._next_shared()
+            if conn is not None:
+                return conn.execute(command, *args, **kw)
+            return self._wait_execute(command, args, kw, exclusive=False)
+        if route == _PUBSUB:
+            return self.execute_pubsub(command, *args)
+        if route == _REFUSED:
+            raise RedisError(
+                f"{_normalized(command)} would change the state of a shared pool connection: take one "
+                "with 'with await pool as conn' (or use multi_exec() / pool.select())")
+        return self._wait_execute(command, args, kw, exclusive=True)
+
+    def execute_pubsub(self, command, *channels):
+        """Send a subscribe-family command on the pool's pub/sub connection.
+
+        The first call dedicates a connection to pub/sub; it stays so (even with no
+        subscription left) until it closes. There is no automatic reconnect: when it
+        is lost, its channels are closed, and the next call sets up a new connection.
+        Returns an awaitable of the list of confirmations.
+        """
+        conn = self._pubsub_connection()
+        if conn is not None:
+            return conn.execute_pubsub(command, *channels)
+        return self._wait_execute_pubsub(command, channels)
+
+    def get_connection(self, command, args=()):
+        """Return ``(connection, address)``: a free connection to send ``command`` on.
+
+        The connection is not taken from the pool. For subscribe-family commands it is
+        the pub/sub connection. The connection is None when none is free, and always
+        for commands that need a connection of their own (use :meth:`acquire`).
+        """
+        route = _route_with_args(command, args)
+        if route == _SHARED:
+            conn = self._next_shared()
+        elif route == _PUBSUB:
+            conn = self._pubsub_connection()
+        else:
+            conn = None
+        if conn is None:
+            return None, self._address
+        return conn, conn.address
+
+    def _next_shared(self):
+        """The next usable free connection (round robin), left in the pool; or None."""
+        free = self._free
+        for _ in range(len(free)):
+            conn = free[0]
+            free.rotate(-1)
+            if not (conn.closed or conn.in_pubsub):
+                return conn
+        return None
+
+    def _pubsub_connection(self):
+        """The open pub/sub connection, making one of a free connection if needed; or None."""
+        conn = self._pubsub_conn
+        if conn is not None and not conn.closed:
+            return conn
+        conn = self._pop_free()
+        if conn is not None:
+            self._pubsub_conn = conn
+        return conn
+
+    async def _wait_execute(self, command, args, kw, *, exclusive: bool):
+        conn = await self._take_connection()
+        try:
+            fut = conn.execute(command, *args, **kw)
+        except BaseException:
+            self._give_back(conn)
+            raise
+        if not exclusive:
+            # A quick reply is due: others may pipeline behind it at once.
+            self._give_back(conn)
+            return await fut
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            conn.close()   # still blocked on the server: never reuse it
+            raise
+        finally:
+            self._finish_release(conn)
+
+    async def _wait_execute_pubsub(self, command, channels):
+        conn = await self._take_connection()
+        current = self._pubsub_conn
+        if current is not None and not current.closed:
+            self._give_back(conn)   # another caller set one up meanwhile
+            conn = current
+        else:
+            self._used.discard(conn)
+            self._pubsub_conn = conn
+        return await conn.execute_pubsub(command, *channels)
+
+    # -- pool-wide settings ----------------------------------------------------
+
+    async def select(self, db: int) -> bool:
+        """Switch the pool to database ``db``.
+
+        Free connections switch now (commands sent after this call run on ``db``);
+        connections in use are dropped when released; new ones open on ``db``.
+        """
+        if isinstance(db, bool) or not isinstance(db, int):
+            raise TypeError(f"DB must be of int type, not {db!r}")
+        if db < 0:
+            raise ValueError(f"DB must be greater or equal 0, got {db!r}")
+        await self._on_free_connections(lambda conn: conn.execute(b"SELECT", db))
+        self._db = db
+        for conn in list(self._free):
+            if conn.db != db:   # opened while the SELECTs were on their way
+                self._drop(conn)
+        return True
+
+    async def auth(self, password, *, username=None) -> None:
+        """Authenticate the free connections; new ones will too (``username`` for ACL users)."""
+        await self._on_free_connections(lambda conn: conn.auth(password, username=username))
+        self._password = password
+        self._username = username
+
+    async def _on_free_connections(self, send) -> None:
+        """Call ``send(conn)`` on every free connection (one taken if none is) and await all."""
+        conns = [conn for conn in self._free if not conn.closed]
+        if conns:
+            await asyncio.gather(*[send(conn) for conn in conns])
+            return
+        conn = await self._take_connection()
+        try:
+            await send(conn)
+        finally:
+            self._give_back(conn)
+
+    @property
+    def in_pubsub(self) -> int:
+        """The number of subscriptions of the pub/sub connection (0 if there is none)."""
+        conn = self._pubsub_conn
+        if conn is not None and not conn.closed:
+            return conn.in_pubsub
+        return 0
+
+    @property
+    def pubsub_channels(self):
+        """Read-only dict of the pub/sub connection's channels."""
+        conn = self._pubsub_conn
+        if conn is not None and not conn.closed:
+            return conn.pubsub_channels
+        return types.MappingProxyType({})
+
+    @property
+    def pubsub_patterns(self):
+        """Read-only dict of the pub/sub connection's patterns."""
+        conn = self._pubsub_conn
+        if conn is not None and not conn.closed:
+            return conn.pubsub_patterns
+        return types.MappingProxyType({})
+
+    # -- taking and giving back connections ------------------------------------
+
+    async def acquire(self, command=None, args=()):
+        """Take a connection for exclusive use; give it back with :meth:`release`.
+
+        Opens a connection if none is free and the pool is below ``maxsize``, else
+        waits for one. ``command`` and ``args`` are accepted for compatibility.
+        Raises PoolClosedError if the pool is closed.
+
+        An UNWATCH goes first on the connection: no WATCH left by an earlier user
+        can spoil a transaction, and its reply marks where this user's replies begin.
+        """
+        while True:
+            conn = await self._take_connection()
+            try:
+                fence = conn.execute(b"UNWATCH")
+            except ConnectionClosedError:
+                self._give_back(conn)   # lost while being handed over: drop it, take another
+                continue
+            fence.add_done_callback(_ignore_result)
+            self._fences[conn] = fence
+            return conn
+
+    async def _take_connection(self):
+        """A free or new connection, put in ``_used``; waits at maxsize."""
+        while True:
+            if self._closed:
+                raise PoolClosedError("Pool is closed")
+            await self._fill_free()
+            conn = self._pop_free()
+            if conn is not None:
+                self._used.add(conn)
+                return conn
+            if self.size < self._maxsize:
+                conn = await self._open_connection()
+                self._used.add(conn)
+                return conn
+            conn = await self._wait_for_connection()
+            if conn is not None:
+                return conn
+
+    def release(self, conn) -> None:
+        """Give back a connection taken with :meth:`acquire` (not a coroutine).
+
+        Dropped (closed) instead if it is closed, in a transaction, in pub/sub mode,
+        on another db than the pool, or waiting for replies to commands sent since
+        :meth:`acquire`. Replies to earlier commands (sent by other callers while the
+        connection was free) do not count: if they are still on their way, the
+        connection goes back once they have arrived.
+        """
+        if conn not in self._used:
+            raise ValueError(f"{conn!r} was not acquired from this pool")
+        self._used.discard(conn)
+        fence = self._fences.pop(conn, None)
+        if fence is None or fence.done():
+            self._finish_release(conn)
+        else:
+            self._releasing.add(conn)
+            fence.add_done_callback(lambda _: self._finish_release(conn))
+
+    def _finish_release(self, conn) -> None:
+        """Put a taken connection back, or drop it if it must not be reused."""
+        self._used.discard(conn)
+        self._releasing.discard(conn)
+        reason = self._unclean(conn)
+        if reason is None:
+            self._give_back(conn)
+            return
+        if not conn.closed:
+            logger.warning("Connection %r is %s, closing it.", conn, reason)
+        self._drop(conn)
+
+    def _unclean(self, conn) -> Optional[str]:
+        """Why ``conn`` must not be reused, or None."""
+        if self._closed or conn.closed:
+            return "closed"
+        if conn.in_transaction:
+            return "in transaction"
+        if conn.in_pubsub:
+            return "in subscribe mode"
+        if conn.db != self._db:
+            return f"on db {conn.db} instead of {self._db}"
+        if _pending_replies(conn):
+            return "waiting for replies"
+        return None
+
+    def _give_back(self, conn) -> None:
+        """Hand a connection to the first waiter, or put it back among the free ones."""
+        self._used.discard(conn)
+        if self._closed or conn.closed:
+            self._drop(conn)
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._used.add(conn)
+                waiter.set_result(conn)
+                return
+        self._free.append(conn)
+
+    def _pop_free(self):
+        """Take a usable free connection out of the pool, or return None."""
+        conn = self._next_shared()
+        if conn is not None:
+            self._free.remove(conn)
+        return conn
+
+    async def _wait_for_connection(self):
+        """Wait at maxsize: a handed-over connection, or None when a place may have freed up."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                conn = waiter.result()   # woken, then cancelled: pass it on
+                if conn is None:
+                    self._wake_waiter()
+                else:
+                    self._give_back(conn)
+            else:
+                try:
+                    self._waiters.remove(waiter)
+                except ValueError:
+                    pass
+            raise
+
+    def _wake_waiter(self) -> None:
+        """Tell the first waiter that a place may be free (it retries)."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    # -- opening, watching and dropping connections ----------------------------
+
+    async def _fill_free(self) -> None:
+        """Open connections until the pool holds ``minsize``."""
+        while self.size < self._minsize:
+            conn = await self._open_connection()
+            self._free.append(conn)
+
+    async def _open_connection(self):
+        self._creating += 1
+        try:
+            conn = await create_connection(
+                self._address, db=self._db, password=self._password, ssl=self._ssl,
+                encoding=self._encoding, parser=self._parser_class,
+                timeout=self._create_connection_timeout, connection_cls=self._connection_cls,
+                username=self._username)
+        except BaseException:
+            self._creating -= 1
+            self._wake_waiter()
+            self._check_closed()
+            raise
+        self._creating -= 1
+        self._conns.add(conn)
+        watcher = asyncio.ensure_future(conn.wait_closed())
+        watcher.add_done_callback(lambda fut: self._forget(conn, fut))
+        self._watchers[conn] = watcher
+        if self._closed:
+            conn.close()
+            raise PoolClosedError("Pool is closed")
+        return conn
+
+    def _drop(self, conn) -> None:
+        """Close a connection that is no longer wanted (its watcher forgets it)."""
+        try:
+            self._free.remove(conn)
+        except ValueError:
+            pass
+        conn.close()
+
+    def _forget(self, conn, watcher: asyncio.Future) -> None:
+        """Called when a connection has closed: it no longer counts, a place is free."""
+        _ignore_result(watcher)
+        self._watchers.pop(conn, None)
+        self._fences.pop(conn, None)
+        self._conns.discard(conn)
+        try:
+            self._free.remove(conn)
+        except ValueError:
+            pass
+        if conn is self._pubsub_conn:
+            self._pubsub_conn = None
+        self._wake_waiter()
+        self._check_closed()
+
+    # -- closing -----------------------------------------------------------------
+
+    async def clear(self) -> None:
+        """Close and remove all free connections (commands pending on them fail)."""
+        conns = list(self._free)
+        self._free.clear()
+        for conn in conns:
+            conn.close()
+        await asyncio.gather(*[conn.wait_closed() for conn in conns])
+
+    def close(self) -> None:
+        """Close all connections, free and in use, and mark the pool closed."""
+        if self._closed:
+            return
+        self._closed = True
+        self._free.clear()
+        for conn in list(self._conns):
+            conn.close()
+        while self._waiters:
+            self._wake_waiter()
+        self._check_closed()
+
+    async def wait_closed(self) -> None:
+        """Wait until the pool is closed and all its connections are."""
+        if self._is_shut():
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._close_waiters.append(waiter)
+        await waiter
+
+    def _is_shut(self) -> bool:
+        return self._closed and not self._conns and not self._creating
+
+    def _check_closed(self) -> None:
+        if self._is_shut():
+            waiters, self._close_waiters = self._close_waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    # -- context managers --------------------------------------------------------
+
+    def __enter__(self):
+        raise RuntimeError("'await' should be used as a context manager expression")
+
+    def __exit__(self, *args):
+        pass  # pragma: no cover
+
+    def __await__(self):
+        # ``with await pool as conn:``
+        conn = yield from self.acquire().__await__()
+        return _PooledConnection(self, conn)
+
+    def get(self):
+        """Async context manager taking a connection: ``async with pool.get() as conn``."""
+        return _PooledConnection(self)
+
+
+class _PooledConnection:
+    """A connection taken from a pool and released on exit (``with`` and ``async with``)."""
+
+    __slots__ = ("_pool", "_conn")
+
+    def __init__(self, pool: ConnectionsPool, conn=None) -> None:
+        self._pool = pool
+        self._conn = conn
+
+    def __enter__(self):
+        return self._conn
+
+    def __exit__(self, *exc_info) -> None:
+        self._release()
+
+    async def __aenter__(self):
+        self._conn = await self._pool.acquire()
+        return self._conn
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._pool.release(conn)
