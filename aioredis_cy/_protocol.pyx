@@ -42,6 +42,7 @@ cdef Py_ssize_t EAGER_WRITE_SIZE = 256 * 1024
 cdef Py_ssize_t INITIAL_OUTPUT_SIZE = 16 * 1024
 
 cdef object _OK_REPLIES = (b"OK", "OK")
+cdef object _QUEUED_REPLIES = (b"QUEUED", "QUEUED")
 
 
 @cython.freelist(1024)
@@ -523,10 +524,7 @@ cdef class CoreProtocol:
             except UnicodeError as exc:
                 reply = exc
                 failed = True
-        if kind == KIND_PLAIN:
-            if self.transaction is not None and not failed:
-                self.transaction.append(waiter)
-        elif kind == KIND_EXEC:
+        if kind == KIND_EXEC:
             reply = self.finish_transaction(reply)
             failed = PyExceptionInstance_Check(reply)
         elif kind == KIND_MULTI:
@@ -535,12 +533,12 @@ cdef class CoreProtocol:
         elif kind == KIND_DISCARD:
             if not failed:
                 self.transaction = None
-        elif kind == KIND_SELECT:
-            if self.transaction is not None:
-                if not failed:
-                    self.transaction.append(waiter)
-            elif not failed and reply in _OK_REPLIES:
-                self.db = waiter.arg
+        elif self.transaction is not None:
+            # Whatever the server queued gets its place in the EXEC reply.
+            if not failed and reply in _QUEUED_REPLIES:
+                self.transaction.append(waiter)
+        elif kind == KIND_SELECT and not failed and reply in _OK_REPLIES:
+            self.db = waiter.arg
         if future.done():
             return 0
         if failed:
