@@ -10,7 +10,6 @@ import asyncio
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.exc cimport PyErr_ExceptionMatches
 from cpython.float cimport PyFloat_Check
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
@@ -24,7 +23,6 @@ from aioredis_cy.errors import (
     ConnectionForcedCloseError,
     ProtocolError,
     RedisError,
-    WatchVariableError,
 )
 
 cdef extern from "Python.h":

@@ -6,6 +6,7 @@ resolves addresses, connects, authenticates and exposes the aioredis 1.x API.
 import asyncio
 import codecs
 import socket
+import ssl as ssl_module
 import types
 from typing import Any, Optional, Tuple, Union
 
@@ -59,14 +60,54 @@ def _merge_uri_options(address: str, settings: dict) -> Address:
     for name, value in options.items():
         given = settings.get(name)
         if name == "ssl":
-            if given is not None and given is not False and value is False:
-                raise ValueError("Conflicting ssl options: ssl=false in the URI but ssl= given")
-            settings["ssl"] = given if given not in (None, False) else value
+            settings["ssl"] = _merge_ssl(given, value)
             continue
         if given is not None and given != value:
             raise ValueError(f"Conflicting {name} values: {value!r} in the URI and {given!r} given")
         settings[name] = value
     return resolved
+
+
+def _merge_ssl(given, from_uri):
+    """The ssl setting from the ``ssl=`` argument and the URI's (True, False or a dict of TLS options)."""
+    if given is None or given is False:
+        return from_uri
+    if from_uri is False:
+        raise ValueError("Conflicting ssl options: ssl=false in the URI but ssl= given")
+    if given is True:
+        return from_uri
+    if isinstance(from_uri, dict):
+        raise ValueError("Conflicting ssl options: TLS options in the URI and an SSL context given")
+    return given
+
+
+_VERIFY_MODES = {
+    "none": ssl_module.CERT_NONE,
+    "optional": ssl_module.CERT_OPTIONAL,
+    "required": ssl_module.CERT_REQUIRED,
+}
+
+
+def _ssl_context(ssl):
+    """The SSLContext to connect with, or None for plain TCP.
+
+    ``ssl`` is None/False, True (system CAs, host name checked), an ``SSLContext``
+    (used as is) or the dict of TLS options :func:`~aioredis_cy.util.parse_url` reads
+    from a URI (``ca_certs``, ``cert_reqs``, ``certfile``, ``keyfile``, ``check_hostname``).
+    """
+    if ssl is None or ssl is False:
+        return None
+    if ssl is True:
+        return ssl_module.create_default_context()
+    if not isinstance(ssl, dict):
+        return ssl
+    context = ssl_module.create_default_context(cafile=ssl.get("ca_certs"))
+    verify_mode = _VERIFY_MODES[ssl.get("cert_reqs", "required")]
+    context.check_hostname = verify_mode != ssl_module.CERT_NONE and ssl.get("check_hostname", True)
+    context.verify_mode = verify_mode
+    if "certfile" in ssl:
+        context.load_cert_chain(ssl["certfile"], ssl.get("keyfile"))
+    return context
 
 
 def _check_address(address: Any) -> None:
@@ -83,7 +124,9 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
     """Connect to Redis and return a ``RedisConnection`` (or ``connection_cls``) instance.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a ``redis://``,
-    ``rediss://`` or ``unix://`` URI. ``username`` (with ``password``) logs in as an
+    ``rediss://`` or ``unix://`` URI. ``ssl`` is an ``ssl.SSLContext``, or True for the
+    system's CAs with host name checking; a ``rediss://`` URI may set TLS options instead
+    (see :func:`~aioredis_cy.util.parse_url`). ``username`` (with ``password``) logs in as an
     ACL user. ``timeout`` bounds connecting and the AUTH/SELECT handshake
     (``asyncio.TimeoutError``). ``loop`` is accepted for compatibility and ignored.
     """
@@ -102,11 +145,7 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
     _check_positive_timeout(settings["timeout"])
     if settings["encoding"] is not None:
         codecs.lookup(settings["encoding"])
-    ssl = settings["ssl"]
-    if ssl is True:
-        import ssl as ssl_module
-
-        ssl = ssl_module.create_default_context()
+    ssl = _ssl_context(settings["ssl"])
 
     async def connect():
         if isinstance(address, str):
@@ -255,6 +294,11 @@ class RedisConnection(AbcConnection):
     def pubsub_patterns(self):
         """Read-only mapping of subscribed patterns (bytes) to channels."""
         return self._pubsub_patterns_view
+
+    @property
+    def pending(self) -> int:
+        """How many replies are still awaited (including those of cancelled commands)."""
+        return self._protocol.pending
 
     @property
     def in_pubsub(self) -> int:

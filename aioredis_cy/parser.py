@@ -148,6 +148,7 @@ class PyReader:
         protocolError=ProtocolError,
         replyError=ReplyError,
         encoding=None,
+        *,
         errors=None,
         notEnoughData=False,
     ):
@@ -166,6 +167,7 @@ class PyReader:
         self._payload_len = 0
         self._failure = None
         self._deferred = None
+        self._raising = False
         self._encoding = None
         self._errors = None
         self._codec_next = None
@@ -174,10 +176,10 @@ class PyReader:
 
     # ------------------------------------------------------------------ public API
 
-    def feed(self, data, offset=0, length=-1):
-        """Append ``data[offset:offset + length]`` (any contiguous buffer) to the input."""
-        offset = operator.index(offset)
-        length = operator.index(length)
+    def feed(self, data, o=0, l=-1):  # noqa: E741 (aioredis 1.x names)
+        """Append ``data[o:o + l]`` (any contiguous buffer; ``l=-1``: to the end) to the input."""
+        offset = operator.index(o)
+        length = operator.index(l)
         if isinstance(data, str):
             raise TypeError("a bytes-like object is required, not 'str'")
         with memoryview(data) as view:
@@ -193,7 +195,7 @@ class PyReader:
             if self._state == _FAILED or length == 0:
                 return
             if self._pos:
-                del self._buf[: self._pos]  # O(1) for a bytearray: moves its start
+                del self._buf[: self._pos]  # cheap for a bytearray: it moves its start
                 self._pos = 0
             if view.ndim != 1 or view.itemsize != 1:
                 view = view.cast("B")
@@ -208,6 +210,17 @@ class PyReader:
             raise self._protocol_error(self._failure)
         if not self._stack and self._state == _TYPE:
             self._codec = self._codec_next if shouldDecode else None
+        try:
+            return self._parse()
+        except BaseException as exc:
+            if self._raising:
+                self._raising = False  # a deferred error: the reply is consumed, all is well
+            elif self._state != _FAILED:
+                # Interrupted halfway (MemoryError, KeyboardInterrupt...): the state is lost.
+                self._lose_state(f"Reader state lost: {type(exc).__name__} interrupted parsing")
+            raise
+
+    def _parse(self):
         buf = self._buf
         while True:
             if self._state == _TYPE:
@@ -385,8 +398,9 @@ class PyReader:
         self._encoding = encoding
         self._errors = errors
 
-    def setmaxbuf(self, maxbuf):
-        """An empty input buffer bigger than ``maxbuf`` bytes is released (0: never; None: default)."""
+    def setmaxbuf(self, size):
+        """An empty input buffer bigger than ``size`` bytes is released (0: never; None: default)."""
+        maxbuf = size
         if maxbuf is None:
             self._maxbuf = DEFAULT_MAXBUF
             return
@@ -419,6 +433,7 @@ class PyReader:
             self._release()
         if self._deferred is not None:
             exc, self._deferred = self._deferred, None
+            self._raising = True
             raise exc
         return obj
 
@@ -428,13 +443,16 @@ class PyReader:
         self._pos = 0
 
     def _fail(self, message):
+        self._lose_state(message)
+        raise self._protocol_error(message)
+
+    def _lose_state(self, message):
         self._state = _FAILED
         self._failure = message
         self._stack.clear()
         self._deferred = None
         self._buf = bytearray()
         self._pos = 0
-        raise self._protocol_error(message)
 
     def _check_partial_line(self, t, avail):
         """Reject a line that cannot become valid however it continues."""

@@ -98,9 +98,8 @@ def _check_size(name: str, value, minimum: int) -> None:
 
 
 def _pending_replies(conn) -> int:
-    """How many replies ``conn`` still waits for (0 if it cannot tell)."""
-    protocol = getattr(conn, "_protocol", None)
-    return getattr(protocol, "pending", 0)
+    """How many replies ``conn`` still waits for (0 for connection classes that cannot tell)."""
+    return getattr(conn, "pending", 0)
 
 
 def _ignore_result(fut: asyncio.Future) -> None:

@@ -15,14 +15,14 @@ _STREAM_LIMIT = 2**16
 
 async def open_connection(host=None, port=None, *, limit=_STREAM_LIMIT, loop=None, parser=None, **kwds):
     """Open a TCP connection; returns ``(StreamReader, asyncio.StreamWriter)``."""
-    return await _open(lambda factory: asyncio.get_running_loop().create_connection(factory, host, port, **kwds),
-                       limit, parser)
+    loop = asyncio.get_running_loop()
+    return await _open(lambda factory: loop.create_connection(factory, host, port, **kwds), limit, parser)
 
 
 async def open_unix_connection(address, *, limit=_STREAM_LIMIT, loop=None, parser=None, **kwds):
     """Open a unix socket connection; returns ``(StreamReader, asyncio.StreamWriter)``."""
-    return await _open(lambda factory: asyncio.get_running_loop().create_unix_connection(factory, address, **kwds),
-                       limit, parser)
+    loop = asyncio.get_running_loop()
+    return await _open(lambda factory: loop.create_unix_connection(factory, address, **kwds), limit, parser)
 
 
 async def _open(connect, limit, parser):

@@ -163,6 +163,39 @@ _QUERY_PARSERS: Dict[str, Callable[[str], Any]] = {
     "ssl": lambda value: _parse_flag("ssl", value),
 }
 
+_CERT_REQS = ("none", "optional", "required")
+
+
+def _parse_cert_reqs(value: str) -> str:
+    if value.lower() not in _CERT_REQS:
+        raise ValueError(f"Invalid ssl_cert_reqs value {value!r}: use none, optional or required")
+    return value.lower()
+
+
+def _parse_path(name: str, value: str) -> str:
+    if not value:
+        raise ValueError(f"{name} needs a file path")
+    return value
+
+
+# TLS options of a URI, by query name; parse_url gathers them under options["ssl"],
+# keyed by the name without the ssl_ prefix.
+_TLS_PARSERS: Dict[str, Callable[[str], Any]] = {
+    "ssl_cert_reqs": _parse_cert_reqs,
+    "ssl_ca_certs": lambda value: _parse_path("ssl_ca_certs", value),
+    "ssl_certfile": lambda value: _parse_path("ssl_certfile", value),
+    "ssl_keyfile": lambda value: _parse_path("ssl_keyfile", value),
+    "ssl_check_hostname": lambda value: _parse_flag("ssl_check_hostname", value),
+}
+
+
+def _check_tls_options(tls: Dict[str, Any]) -> None:
+    """Reject TLS option combinations that cannot make a working context."""
+    if "keyfile" in tls and "certfile" not in tls:
+        raise ValueError("ssl_keyfile needs ssl_certfile")
+    if tls.get("cert_reqs") == "none" and tls.get("check_hostname"):
+        raise ValueError("ssl_check_hostname=true needs certificate checking (ssl_cert_reqs is none)")
+
 
 def _set_option(options: dict, name: str, value) -> None:
     if name in options and options[name] != value:
@@ -176,6 +209,14 @@ def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
     Accepts ``redis://[[user]:password@]host[:port][/db][?db=&password=&encoding=&timeout=&ssl=]``,
     ``rediss://`` (TLS), ``unix://path?db=`` and a plain unix socket path.
     The options dict holds only what the URI sets.
+
+    TLS connections (``rediss://`` or ``ssl=true``) take these query options:
+    ``ssl_cert_reqs=none|optional|required`` (check the server's certificate; default
+    required), ``ssl_ca_certs=path`` (trust these CAs instead of the system's),
+    ``ssl_certfile=path`` and ``ssl_keyfile=path`` (client certificate and key),
+    ``ssl_check_hostname=true|false`` (match the certificate to the host; default true
+    unless ``ssl_cert_reqs=none``). With any of them, ``options["ssl"]`` is a dict of the
+    given ones without the ``ssl_`` prefix (``{"ca_certs": path, ...}``) instead of True.
     """
     if not isinstance(url, str):
         raise TypeError(f"URI must be a str, got {type(url).__name__}")
@@ -188,14 +229,27 @@ def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
     if parsed.fragment:
         raise ValueError(f"URI must not have a fragment: {url!r}")
     options: Dict[str, Any] = {}
+    tls: Dict[str, Any] = {}
     for name, value in parse_qsl(parsed.query, keep_blank_values=True):
-        if name not in _QUERY_PARSERS:
+        if name in _TLS_PARSERS:
+            _set_option(tls, name[4:], _TLS_PARSERS[name](value))
+        elif name in _QUERY_PARSERS:
+            _set_option(options, name, _QUERY_PARSERS[name](value))
+        else:
             raise ValueError(f"Unknown URI option {name!r}")
-        _set_option(options, name, _QUERY_PARSERS[name](value))
     if parsed.username:
         _set_option(options, "username", unquote(parsed.username))
     if parsed.password is not None:
         _set_option(options, "password", unquote(parsed.password))
+    if scheme == "rediss":
+        if options.get("ssl") is False:
+            raise ValueError("rediss:// URI with ssl=false is contradictory")
+        options["ssl"] = True
+    if tls:
+        if not options.get("ssl"):
+            raise ValueError("TLS options (ssl_*) need a rediss:// URI or ssl=true")
+        _check_tls_options(tls)
+        options["ssl"] = tls
     if scheme == "unix":
         if not parsed.path:
             raise ValueError(f"unix:// URI needs a socket path: {url!r}")
@@ -203,10 +257,6 @@ def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
     path = parsed.path.strip("/")
     if path:
         _set_option(options, "db", _parse_db(path))
-    if scheme == "rediss":
-        if options.get("ssl") is False:
-            raise ValueError("rediss:// URI with ssl=false is contradictory")
-        options["ssl"] = True
     try:
         port = parsed.port
     except ValueError as exc:
@@ -216,5 +266,7 @@ def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
 
 
 def _check_positive_timeout(timeout: Optional[float], name: str = "timeout") -> None:
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ValueError(f"{name} must be a number greater than 0 or None, got {timeout!r}")

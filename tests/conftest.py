@@ -12,6 +12,7 @@ import asyncio
 import gc
 
 import pytest
+import pytest_asyncio.plugin
 import uvloop
 
 from aioredis_cy._server import LocalServer
@@ -27,8 +28,15 @@ else:
     READERS = ["cython", "python", "hiredis"]
 
 
-def pytest_asyncio_loop_factories(config, item):
-    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+if hasattr(pytest_asyncio.plugin, "PytestAsyncioSpecs"):
+    def pytest_asyncio_loop_factories(config, item):
+        return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+else:
+    # pytest-asyncio before 1.3 (the last one for Python 3.9) has no loop-factory hook:
+    # parametrize the loop policy instead.
+    @pytest.fixture(scope="session", params=["asyncio", "uvloop"])
+    def event_loop_policy(request):
+        return asyncio.DefaultEventLoopPolicy() if request.param == "asyncio" else uvloop.EventLoopPolicy()
 
 
 class _Servers:

@@ -29,6 +29,9 @@ ALLOWED_EXTENSIONS = {
     "ConnectionsPool.__init__": {"username"},
     "Redis.auth": {"username"},
     "RedisConnection.auth": {"username"},
+    "ConnectionsPool.auth": {"username"},
+    # hiredis.Reader's keywords.
+    "PyReader.__init__": {"errors", "notEnoughData"},
     # Redis 6.2/7 options of existing commands.
     "Redis.expire": {"nx", "xx", "gt", "lt"},
     "Redis.expireat": {"nx", "xx", "gt", "lt"},
@@ -64,6 +67,8 @@ CHANGED_SIGNATURES = {
     # that forward *args keep working.
     "RedisConnection.__init__": "__init__(self, transport, protocol, *, address, encoding=None, parser=None, "
                                 "loop=None)",
+    # hiredis.Reader.gets takes shouldDecode positionally; PyReader keeps that interface.
+    "PyReader.gets": "gets(self, shouldDecode=True)",
 }
 
 # Public Redis names that 1.3.1 does not have, by family.

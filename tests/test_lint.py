@@ -20,6 +20,7 @@ def test_mypy():
 
 
 def test_cython_lint():
-    sources = sorted(str(path) for path in (ROOT / "aioredis_cy").iterdir() if path.suffix in (".pyx", ".pxd"))
+    package = ROOT / "aioredis_cy"
+    sources = sorted(str(path) for path in package.iterdir() if path.suffix in (".pyx", ".pxd"))
     run(sys.executable, "-c", "import sys; from cython_lint.cython_lint import main; sys.exit(main())",
         "--max-line-length", "110", *sources)

@@ -55,7 +55,7 @@ class _WatchPin:
         self.release()
 
     def release(self, _fut=None) -> None:
-        """Give the connection back to the pool (which sends UNWATCH on it); idempotent."""
+        """Give the connection back to the pool (its next user gets it after an UNWATCH); idempotent."""
         if self.active:
             self.active = False
             self.owner.remove_done_callback(self._owner_done)
