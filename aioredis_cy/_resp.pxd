@@ -56,6 +56,7 @@ cdef class Reader:
         bytes fill_obj            # RS_FILL: the bytes object being filled
         Py_ssize_t fill_done
         bint busy                 # guards against re-entrant feed/parse from callbacks
+        bint raising              # _complete is raising a deferred error (the state is fine)
 
         # Reply construction.
         object protocol_error
@@ -86,6 +87,7 @@ cdef class Reader:
     cdef int _reserve(self, Py_ssize_t length) except -1
     cdef int _release_if_empty(self) except -1
     cdef int _fail(self, str message) except -1
+    cdef int _lose_state(self, str message) except -1
     cdef int _check_partial_line(self, char t, Py_ssize_t avail) except -1
     cdef int _push(self, char t, Py_ssize_t n) except -1
     cdef int _map_set(self, Frame *f, object value) except -1

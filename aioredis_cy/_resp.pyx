@@ -37,16 +37,24 @@ from aioredis_cy.errors import ProtocolError, ReplyError
 
 
 cdef extern from "Python.h":
+    # The raw forms return NULL with an exception set instead of raising (no try block needed).
+    PyObject *PyUnicode_DecodeUTF8_raw "PyUnicode_DecodeUTF8" (
+        const char *s, Py_ssize_t size, const char *errors)
+    PyObject *PyUnicode_Decode_raw "PyUnicode_Decode" (
+        const char *s, Py_ssize_t size, const char *encoding, const char *errors)
+    void PyErr_Clear()
     object PyUnicode_DecodeUTF8(const char *s, Py_ssize_t size, const char *errors)
     object PyUnicode_Decode(const char *s, Py_ssize_t size, const char *encoding, const char *errors)
     void PyObject_GC_Track(void *op)
     void PyObject_GC_UnTrack(void *op)
+    int PyObject_GC_IsTracked(PyObject *op)
 
 
 cdef enum:
     RESP_MAX_BULK = 512 * 1024 * 1024     # Redis' proto-max-bulk-len default
-    RESP_FILL_MIN = 64 * 1024             # unbuffered $ payloads this big are filled in place
-    RESP_PREALLOC_MAX = 1 << 16           # lists up to this length are preallocated
+    RESP_FILL_MIN = 64 * 1024             # unbuffered $ payloads from this size ...
+    RESP_FILL_MAX = 32 * 1024 * 1024      # ... to this one are filled in place (allocated upfront)
+    RESP_PREALLOC_MIN = 16                # lists this short are always preallocated
     RESP_DEFAULT_MAXBUF = 16 * 1024       # hiredis' REDIS_READER_MAX_BUF
     RESP_INITIAL_CAP = 16 * 1024
     RESP_RELEASE_FLOOR = 1024 * 1024      # an empty buffer above this (and maxbuf) is freed at once
@@ -241,7 +249,7 @@ cdef class Reader:
                 length = view.len - offset
             if offset < 0 or length < 0:
                 raise ValueError("negative input")
-            if offset + length > view.len:
+            if offset > view.len or length > view.len - offset:
                 raise ValueError("input is larger than buffer size")
             self.feed_c(<const char *>view.buf + offset, length)
         finally:
@@ -332,7 +340,7 @@ cdef class Reader:
                 PyMem_Free(self.buf)
                 self.buf = NULL
                 self.buf_cap = 0
-        if self.end + length > self.buf_cap:
+        if length > self.buf_cap - self.end:
             self._reserve(length)
         memcpy(self.buf + self.end, data, length)
         self.end += length
@@ -341,11 +349,20 @@ cdef class Reader:
     cdef object parse_one(self):
         if self.busy:
             raise RuntimeError("Reader.gets() called while the reader is parsing")
+        cdef bint done = False
         self.busy = True
         try:
-            return self._parse()
-        finally:
+            obj = self._parse()
+            done = True
+            return obj
+        finally:  # (cheaper than an except clause on the normal path)
             self.busy = False
+            if not done:
+                if self.raising:
+                    self.raising = False  # a deferred error: the reply is consumed, all is well
+                elif self.state != RS_FAILED:
+                    # Interrupted halfway (MemoryError, KeyboardInterrupt...): the state is lost.
+                    self._lose_state("Reader state lost: an exception interrupted parsing")
 
     # ------------------------------------------------------------------ the state machine
 
@@ -410,15 +427,15 @@ cdef class Reader:
                             obj = self._decode(s, v)
                         self.pos = hdr + v + 2
                     else:
-                        self.pos = hdr
-                        self.payload_type = t
-                        self.payload_len = v
-                        if v >= RESP_FILL_MIN:
+                        if RESP_FILL_MIN <= v <= RESP_FILL_MAX:
                             self.fill_obj = PyBytes_FromStringAndSize(NULL, v)
                             self.fill_done = 0
                             self.state = RS_FILL
                         else:
                             self.state = RS_PAYLOAD
+                        self.pos = hdr
+                        self.payload_type = t
+                        self.payload_len = v
                         continue
                 elif t == c':':
                     if parse_ll(s, n, &v) < 0:
@@ -441,13 +458,14 @@ cdef class Reader:
                     elif v > RESP_MAX_AGGREGATE or v > PY_SSIZE_T_MAX // 4:
                         self._fail(f"Multi-bulk length {v} out of range")
                     elif v == 0:
-                        self.pos = hdr
                         if t == c'|':
+                            self.pos = hdr
                             continue
                         obj = {} if t == c'%' else []
-                    else:
                         self.pos = hdr
+                    else:
                         self._push(t, v)
+                        self.pos = hdr
                         continue
                 elif t == c'-':
                     if memchr(s, c'\r', <size_t>n) != NULL:
@@ -528,7 +546,9 @@ cdef class Reader:
             # Hand the value to the innermost open aggregate; close every aggregate it completes.
             while True:
                 if self.depth == 0:
-                    return self._complete(obj)
+                    if self.pos == self.end or self.deferred is not None:
+                        return self._complete(obj)
+                    return obj
                 f = &self.stack[self.depth - 1]
                 if f.kind == FK_LIST:
                     if f.prealloc:
@@ -550,7 +570,7 @@ cdef class Reader:
                 Py_DECREF(obj)
                 f.container = NULL
                 self.depth -= 1
-                if f.prealloc:
+                if f.prealloc and not PyObject_GC_IsTracked(<PyObject *>obj):
                     PyObject_GC_Track(<PyObject *>obj)
                 if f.kind == FK_ATTR:
                     break  # dropped: the value it annotates follows and takes its place
@@ -566,6 +586,7 @@ cdef class Reader:
         if self.deferred is not None:
             exc = self.deferred
             self.deferred = None
+            self.raising = True
             raise exc
         return obj
 
@@ -595,7 +616,7 @@ cdef class Reader:
             cap = keep + length
         if cap < RESP_INITIAL_CAP:
             cap = RESP_INITIAL_CAP
-        if self.state == RS_PAYLOAD and cap < self.payload_len + 2:
+        if self.state == RS_PAYLOAD and cap < self.payload_len + 2 and self.payload_len <= RESP_FILL_MAX:
             cap = self.payload_len + 2  # room for the whole awaited payload at once
         newbuf = <char *>PyMem_Realloc(self.buf, <size_t>cap)
         if newbuf == NULL:
@@ -606,6 +627,11 @@ cdef class Reader:
 
     cdef int _fail(self, str message) except -1:
         """Raise a protocol error; the reader stays failed and drops its state and input."""
+        self._lose_state(message)
+        raise self.protocol_error(message)
+
+    cdef int _lose_state(self, str message) except -1:
+        """Enter the failed state: every later parse raises a protocol error with ``message``."""
         self.state = RS_FAILED
         self.failure = message
         self._clear_stack()
@@ -617,7 +643,7 @@ cdef class Reader:
         self.pos = 0
         self.end = 0
         self.line_scanned = 0
-        raise self.protocol_error(message)
+        return 0
 
     cdef int _check_partial_line(self, char t, Py_ssize_t avail) except -1:
         """Reject a line that cannot become valid however it continues."""
@@ -652,7 +678,9 @@ cdef class Reader:
         else:
             f.kind = FK_LIST
             f.expected = n
-            if n <= RESP_PREALLOC_MAX or n <= (self.end - self.pos) // 3:
+            # Preallocated only when the input can hold it (every element takes 3 bytes or
+            # more), so a huge announced length costs nothing until its data arrives.
+            if n <= RESP_PREALLOC_MIN or n <= (self.end - self.pos) // 3:
                 container = PyList_New(n)
                 # Hidden from the GC (and gc.get_objects) until every slot is filled.
                 PyObject_GC_UnTrack(<PyObject *>container)
@@ -696,6 +724,17 @@ cdef class Reader:
         return self._decode(s, n)
 
     cdef object _decode(self, const char *s, Py_ssize_t n):
+        cdef PyObject *raw
+        if self.dec_cur == DEC_UTF8:
+            raw = PyUnicode_DecodeUTF8_raw(s, n, self.errors_c)
+        else:
+            raw = PyUnicode_Decode_raw(s, n, <const char *>self.enc_cur, self.errors_c)
+        if raw != NULL:
+            obj = <object>raw  # takes a new reference ...
+            Py_DECREF(obj)     # ... so drop the one the call returned
+            return obj
+        # Rare: decode again where the exception can be caught and kept for the reply's end.
+        PyErr_Clear()
         try:
             if self.dec_cur == DEC_UTF8:
                 return PyUnicode_DecodeUTF8(s, n, self.errors_c)

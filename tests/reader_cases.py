@@ -2,7 +2,7 @@
 import math
 
 from aioredis_cy._resp import Reader
-from aioredis_cy.errors import AuthError, NoScriptError, ProtocolError, ReplyError
+from aioredis_cy.errors import AuthError, NoScriptError, ReplyError
 from aioredis_cy.parser import PyReader
 
 try:

@@ -16,6 +16,7 @@ from aioredis_cy.errors import (
     RedisError,
     ReplyError,
 )
+from aioredis_cy.locks import Lock
 from aioredis_cy.pool import ConnectionsPool
 
 # Upper bound for anything that must not hang; never reached when the code is right.
@@ -616,6 +617,13 @@ async def test_server_restart_in_the_middle_of_traffic(start_server):
         await asyncio.gather(*workers, return_exceptions=True)
         pool.close()
         await pool.wait_closed()
+
+
+async def test_locks_lock_accepts_loop():
+    lock = Lock(loop=asyncio.get_running_loop())
+    async with lock:
+        assert lock.locked()
+    assert not lock.locked()
 
 
 async def test_close_and_wait_closed(create_pool):

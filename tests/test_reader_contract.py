@@ -262,6 +262,20 @@ def test_failing_reply_error_is_raised_after_the_reply(our_cls):
     assert reader.gets() == 2
 
 
+def test_interrupted_parse_fails_the_reader(our_cls):
+    # A BaseException from a callback stops the parse halfway: the reader cannot resync,
+    # so it turns failed (like after a protocol error) instead of returning wrong values.
+    def interrupt(message):
+        raise KeyboardInterrupt
+
+    reader = our_cls(replyError=interrupt, notEnoughData=NED)
+    reader.feed(b"*2\r\n-ERR x\r\n:1\r\n:2\r\n")
+    with pytest.raises(KeyboardInterrupt):
+        reader.gets()
+    with pytest.raises(ProtocolError, match="state lost"):
+        reader.gets()
+
+
 def test_default_error_classes(reader_cls):
     if is_hiredis(reader_cls):
         pytest.skip("hiredis' defaults are hiredis.ProtocolError/ReplyError")
@@ -408,6 +422,13 @@ def test_feed_errors(reader_cls):
         reader.feed(b"abc", 1, 3)
     with pytest.raises(ValueError):
         reader.feed(b"abc", 0, -2)
+    if not is_hiredis(reader_cls):
+        # hiredis checks offset + length after it overflowed: it lets these through (and then
+        # fails to allocate); ours reject them
+        with pytest.raises(ValueError):
+            reader.feed(b"abc", 2**62, 2**62)
+        with pytest.raises((ValueError, OverflowError)):
+            reader.feed(b"abc", 1, 2**63 - 1)
     assert reader.len() == 0
     reader.feed(b"+ok\r\n")
     assert reader.gets() == b"ok"
