@@ -22,6 +22,7 @@ from .errors import (
 )
 from .pool import ConnectionsPool, create_pool
 from .pubsub import Channel
+from .sentinel import RedisSentinel, create_sentinel
 
 __version__ = "1.4.0"
 
@@ -30,12 +31,14 @@ __all__ = [
     "create_pool",
     "create_redis",
     "create_redis_pool",
+    "create_sentinel",
     "RedisConnection",
     "ConnectionsPool",
     "Redis",
     "GeoPoint",
     "GeoMember",
     "Channel",
+    "RedisSentinel",
     "RedisError",
     "ReplyError",
     "MaxClientsError",

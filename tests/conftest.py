@@ -28,7 +28,7 @@ else:
     READERS = ["cython", "python", "hiredis"]
 
 
-if hasattr(pytest_asyncio.plugin, "PytestAsyncioSpecs"):
+if hasattr(getattr(pytest_asyncio.plugin, "PytestAsyncioSpecs", None), "pytest_asyncio_loop_factories"):
     def pytest_asyncio_loop_factories(config, item):
         return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 else:

@@ -19,6 +19,8 @@ from aioredis_cy.util import _NOTSET
 
 REFERENCE = Path(__file__).with_name("reference_surface.txt")
 
+_SENTINEL_EXTRAS = {"username", "sentinel_password", "sentinel_username", "sentinel_ssl"}
+
 # "Owner.member": the keyword-only parameters (with defaults) it adds to its 1.3.1 signature.
 ALLOWED_EXTENSIONS = {
     # ACL user names (Redis 6+).
@@ -30,6 +32,11 @@ ALLOWED_EXTENSIONS = {
     "Redis.auth": {"username"},
     "RedisConnection.auth": {"username"},
     "ConnectionsPool.auth": {"username"},
+    # ACL users and separate credentials/TLS for the sentinels themselves.
+    "aioredis_cy.create_sentinel": _SENTINEL_EXTRAS,
+    "aioredis_cy.sentinel.create_sentinel": _SENTINEL_EXTRAS,
+    "aioredis_cy.sentinel.create_sentinel_pool": _SENTINEL_EXTRAS,
+    "SentinelPool.__init__": _SENTINEL_EXTRAS,
     # hiredis.Reader's keywords.
     "PyReader.__init__": {"errors", "notEnoughData"},
     # Redis 6.2/7 options of existing commands.
