@@ -1,5 +1,6 @@
 """Small helpers shared by the layers: reply converters, scan iterators, URI parsing."""
 import asyncio
+import functools
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlparse
 
@@ -57,29 +58,72 @@ def _to_bytes(value) -> bytes:
     raise TypeError(f"cannot encode {type(value).__name__!r} as a key")
 
 
-async def wait_ok(fut: Awaitable) -> Union[bool, str, bytes]:
-    """True when the reply is OK (QUEUED passes through inside transactions)."""
-    res = await fut
-    if res in _QUEUED:
-        return res
-    return res in (b"OK", "OK")
+def _is_ok(reply) -> bool:
+    return reply in (b"OK", "OK")
 
 
-async def wait_convert(fut: Awaitable, type_: Callable, **kwargs):
-    """Apply ``type_`` to the reply (QUEUED passes through inside transactions)."""
-    result = await fut
-    if result in _QUEUED:
-        return result
-    return type_(result, **kwargs)
-
-
-async def wait_make_dict(fut: Awaitable):
-    """Turn a flat ``[k1, v1, k2, v2, ...]`` reply into a dict."""
-    res = await fut
-    if res in _QUEUED:
-        return res
-    it = iter(res)
+def _pairs_to_dict(reply) -> dict:
+    it = iter(reply)
     return dict(zip(it, it))
+
+
+def _settle_converted(result: asyncio.Future, convert: Callable, source: asyncio.Future) -> None:
+    """Done-callback of a reply future: settle ``result`` with the converted reply."""
+    if source.cancelled():
+        if not result.done():
+            result.cancel()
+        return
+    exc = source.exception()   # also marks a failure nobody waits for as seen
+    if result.done():
+        return
+    if exc is not None:
+        result.set_exception(exc)
+        return
+    reply = source.result()
+    if reply in _QUEUED:
+        result.set_result(reply)
+        return
+    try:
+        converted = convert(reply)
+    except Exception as error:
+        result.set_exception(error)
+    else:
+        result.set_result(converted)
+
+
+async def _await_converted(awaitable: Awaitable, convert: Callable):
+    reply = await awaitable
+    if reply in _QUEUED:
+        return reply
+    return convert(reply)
+
+
+def _converted(fut: Awaitable, convert: Callable) -> Awaitable:
+    """An awaitable of ``convert(reply)``; QUEUED (inside transactions) passes through.
+
+    For a future (what connections return) this is another future settled by a
+    done-callback: no coroutine, so ``gather`` needs no task per command.
+    """
+    if isinstance(fut, asyncio.Future):
+        result = fut.get_loop().create_future()
+        fut.add_done_callback(functools.partial(_settle_converted, result, convert))
+        return result
+    return _await_converted(fut, convert)
+
+
+def wait_ok(fut: Awaitable) -> Awaitable:
+    """Await it for True when the reply is OK (QUEUED passes through inside transactions)."""
+    return _converted(fut, _is_ok)
+
+
+def wait_convert(fut: Awaitable, type_: Callable, **kwargs) -> Awaitable:
+    """Await it for ``type_(reply, **kwargs)`` (QUEUED passes through inside transactions)."""
+    return _converted(fut, functools.partial(type_, **kwargs) if kwargs else type_)
+
+
+def wait_make_dict(fut: Awaitable) -> Awaitable:
+    """Await it for a dict made of a flat ``[k1, v1, k2, v2, ...]`` reply."""
+    return _converted(fut, _pairs_to_dict)
 
 
 class coerced_keys_dict(dict):
