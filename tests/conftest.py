@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio.plugin
 import uvloop
 
+import aioredis_cy
 from aioredis_cy._server import LocalServer
 from aioredis_cy.parser import reader_class
 
@@ -117,58 +118,43 @@ async def _closing():
     problems.check()
 
 
+def _closing_factory(create, closing, server, **defaults):
+    """An async factory calling ``create(address or the default server, **kwargs)``.
+
+    What it creates is closed at teardown; ``defaults`` fill keywords not given.
+    """
+    async def factory(address=None, **kwargs):
+        for name, value in defaults.items():
+            kwargs.setdefault(name, value)
+        obj = await create(address or server.tcp_address, **kwargs)
+        closing.append(obj)
+        return obj
+
+    return factory
+
+
 @pytest.fixture
 def create_connection(_closing, server, parser):
     """``await create_connection(address=None, **kw)`` with the parametrized reader."""
-    import aioredis_cy
-
-    async def factory(address=None, **kwargs):
-        kwargs.setdefault("parser", parser)
-        conn = await aioredis_cy.create_connection(address or server.tcp_address, **kwargs)
-        _closing.append(conn)
-        return conn
-
-    return factory
+    return _closing_factory(aioredis_cy.create_connection, _closing, server, parser=parser)
 
 
 @pytest.fixture
 def create_pool(_closing, server, parser):
     """``await create_pool(address=None, **kw)`` with the parametrized reader."""
-    import aioredis_cy
-
-    async def factory(address=None, **kwargs):
-        kwargs.setdefault("parser", parser)
-        pool = await aioredis_cy.create_pool(address or server.tcp_address, **kwargs)
-        _closing.append(pool)
-        return pool
-
-    return factory
+    return _closing_factory(aioredis_cy.create_pool, _closing, server, parser=parser)
 
 
 @pytest.fixture
 def create_redis(_closing, server):
     """``await create_redis(address=None, **kw)``."""
-    import aioredis_cy
-
-    async def factory(address=None, **kwargs):
-        redis = await aioredis_cy.create_redis(address or server.tcp_address, **kwargs)
-        _closing.append(redis)
-        return redis
-
-    return factory
+    return _closing_factory(aioredis_cy.create_redis, _closing, server)
 
 
 @pytest.fixture
 def create_redis_pool(_closing, server):
     """``await create_redis_pool(address=None, **kw)``."""
-    import aioredis_cy
-
-    async def factory(address=None, **kwargs):
-        redis = await aioredis_cy.create_redis_pool(address or server.tcp_address, **kwargs)
-        _closing.append(redis)
-        return redis
-
-    return factory
+    return _closing_factory(aioredis_cy.create_redis_pool, _closing, server)
 
 
 @pytest.fixture(params=["conn", "pool"])
