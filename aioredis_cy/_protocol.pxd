@@ -21,6 +21,7 @@ cdef class Waiter:
     cdef object encoding
     cdef CommandKind kind
     cdef object arg
+    cdef object converter   # applied to a successful reply (QUEUED passes through), or None
 
 
 cdef class OutputBuffer:

@@ -43,6 +43,28 @@ cdef object _OK_REPLIES = (b"OK", "OK")
 cdef object _QUEUED_REPLIES = (b"QUEUED", "QUEUED")
 
 
+# The Waiter most recently queued (by any protocol of this process), so that a reply
+# converter applied right after execute() can ride on the command's own future.
+cdef Waiter _last_waiter = None
+
+
+cdef void forget_last_waiter() noexcept:
+    global _last_waiter
+    _last_waiter = None
+
+
+def attach_converter(future, converter):
+    """Make ``future`` (just returned by ``execute``) resolve with ``converter(reply)``.
+
+    Returns False, changing nothing, unless ``future`` belongs to the command queued
+    last and is still pending; the caller then converts some other way.
+    """
+    if _last_waiter is None or _last_waiter.future is not future or future.done():
+        return False
+    _last_waiter.converter = converter
+    return True
+
+
 @cython.freelist(1024)
 cdef class Waiter:
     """One FIFO slot (see the .pxd)."""
@@ -430,7 +452,10 @@ cdef class CoreProtocol:
         waiter.encoding = encoding
         waiter.kind = kind
         waiter.arg = arg
+        waiter.converter = None
         self.waiters.append(waiter)
+        global _last_waiter
+        _last_waiter = waiter
         return 0
 
     cdef Waiter pop_waiter(self):
@@ -442,6 +467,8 @@ cdef class CoreProtocol:
         waiter = <Waiter>self.waiters[self.head]
         self.waiters[self.head] = None
         self.head += 1
+        if waiter is _last_waiter:
+            forget_last_waiter()
         if self.head == count:
             del self.waiters[:]
             self.head = 0
@@ -541,6 +568,12 @@ cdef class CoreProtocol:
             self.db = waiter.arg
         if future.done():
             return 0
+        if waiter.converter is not None and not failed and reply not in _QUEUED_REPLIES:
+            try:
+                reply = waiter.converter(reply)
+            except Exception as exc:
+                reply = exc
+                failed = True
         if failed:
             future.set_exception(reply)
         else:

@@ -31,9 +31,10 @@ from cpython.object cimport PyObject
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from libc.math cimport isfinite
-from libc.string cimport memchr, memcpy, memmove
+from libc.string cimport memchr, memcmp, memcpy, memmove
 
-from aioredis_cy.errors import ProtocolError, ReplyError
+from aioredis_cy.errors import _BY_CODE as _ERROR_BY_CODE
+from aioredis_cy.errors import ProtocolError, ReplyError, _reply_error_class
 
 
 cdef extern from "Python.h":
@@ -199,6 +200,30 @@ def _hashable(root):
                      for k, v in node.items()]
         done[id(node)] = tuple(items)
     return done[id(root)]
+
+
+cdef inline bint starts_with(const char *s, Py_ssize_t n, const char *prefix, Py_ssize_t k) noexcept:
+    return n >= k and memcmp(s, prefix, k) == 0
+
+
+cdef object reply_error_class(const char *s, Py_ssize_t n, str message):
+    """The class ``ReplyError(message)`` picks, deciding the common cases in C."""
+    cdef Py_ssize_t code_len = 0
+    if starts_with(s, n, b"ERR ", 4):
+        # Only a few "ERR ..." messages map to a subclass; they start as below.
+        if n > 4 and (s[4] == c'm' or s[4] == c'i' or s[4] == c'C' or s[4] == c'A'):
+            return _reply_error_class(message) or ReplyError
+        return ReplyError
+    while code_len < n and s[code_len] != c' ':
+        code_len += 1
+    return _ERROR_BY_CODE.get(message[:code_len], ReplyError)
+
+
+cdef object make_exception(object klass, str message):
+    """``klass(message)``; for ReplyError itself without the Python-level ``__new__``."""
+    if klass is ReplyError:
+        return BaseException.__new__(klass, message)
+    return klass(message)
 
 
 cdef class Reader:
@@ -744,6 +769,9 @@ cdef class Reader:
 
     cdef object _make_error(self, const char *s, Py_ssize_t n):
         message = PyUnicode_DecodeUTF8(s, n, "replace")
+        if self.reply_error is ReplyError:
+            # What ReplyError(message) returns, without running its __new__ in Python.
+            return make_exception(reply_error_class(s, n, message), message)
         try:
             return self.reply_error(message)
         except Exception as exc:

@@ -46,11 +46,18 @@ def find_server_binary() -> str:
     return str(get_binary_path())
 
 
+# A cluster node also listens on its port + 10000, so ports above this are avoided.
+MAX_PORT = 55535
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1, at most MAX_PORT, that is free right now."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port <= MAX_PORT:
+            return port
 
 
 class TLSFiles(NamedTuple):

@@ -150,14 +150,28 @@ class SlaveReplyError(RedisError):
     """Connecting to a replica failed with an error reply."""
 
 
-_PREFIXED = (MaxClientsError, AuthError, BusyGroupError, NoPermissionError, NoScriptError)
+# Error classes by the first word of the message, and the "ERR ..." messages that map
+# to a class by a longer prefix.
+_BY_CODE = {
+    "READONLY": ReadOnlyError,
+    "NOAUTH": AuthError,
+    "WRONGPASS": AuthError,
+    "BUSYGROUP": BusyGroupError,
+    "NOPERM": NoPermissionError,
+    "NOSCRIPT": NoScriptError,
+}
+_ERR_PREFIXES = tuple(
+    (prefix, klass) for klass in (MaxClientsError, AuthError) for prefix in klass.MATCH_REPLY
+    if prefix.startswith("ERR ")
+)
 
 
 def _reply_error_class(msg: str):
-    """The ReplyError subclass (or ReadOnlyError) that an error message maps to."""
-    if msg.startswith("READONLY"):
-        return ReadOnlyError
-    for klass in _PREFIXED:
-        if msg.startswith(klass.MATCH_REPLY):
-            return klass
-    return None
+    """The ReplyError subclass (or ReadOnlyError) that an error message maps to, or None."""
+    code = msg.partition(" ")[0]
+    if code == "ERR":
+        for prefix, klass in _ERR_PREFIXES:
+            if msg.startswith(prefix):
+                return klass
+        return None
+    return _BY_CODE.get(code)

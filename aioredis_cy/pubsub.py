@@ -154,17 +154,12 @@ class _Iterator:
         return msg
 
 
-class Channel(_MessageQueue, AbcChannel):
-    """The message queue of one pub/sub subscription (channel, pattern or shard channel)."""
+class _NamedChannel(AbcChannel):
+    """What :class:`Channel` and a :class:`Receiver`'s write-only channels share: name and kind."""
 
-    def __init__(self, name, is_pattern: bool, loop=None) -> None:
-        self._init_queue()
+    def _init_name(self, name, is_pattern: bool) -> None:
         self._name = _to_bytes(name)
         self._is_pattern = bool(is_pattern)
-
-    def __repr__(self) -> str:
-        return (f"<{type(self).__name__} name:{self._name!r}, is_pattern:{self._is_pattern}, "
-                f"qsize:{len(self._items)}>")
 
     @property
     def name(self) -> bytes:
@@ -175,6 +170,18 @@ class Channel(_MessageQueue, AbcChannel):
     def is_pattern(self) -> bool:
         """True for a pattern subscription."""
         return self._is_pattern
+
+
+class Channel(_MessageQueue, _NamedChannel):
+    """The message queue of one pub/sub subscription (channel, pattern or shard channel)."""
+
+    def __init__(self, name, is_pattern: bool, loop=None) -> None:
+        self._init_queue()
+        self._init_name(name, is_pattern)
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} name:{self._name!r}, is_pattern:{self._is_pattern}, "
+                f"qsize:{len(self._items)}>")
 
     @property
     def is_active(self) -> bool:
@@ -329,28 +336,17 @@ class Receiver(_MessageQueue):
         self._on_close(sender, exc=exc)
 
 
-class _Sender(AbcChannel):
+class _Sender(_NamedChannel):
     """A write-only channel handed out by :class:`Receiver`; its messages go to the receiver."""
 
     def __init__(self, receiver: Receiver, name, is_pattern: bool) -> None:
         self._receiver = receiver
-        self._name = _to_bytes(name)
-        self._is_pattern = bool(is_pattern)
+        self._init_name(name, is_pattern)
         self._closed = False
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} name:{self._name!r}, is_pattern:{self._is_pattern}, "
                 f"receiver:{self._receiver!r}>")
-
-    @property
-    def name(self) -> bytes:
-        """Encoded channel name or pattern."""
-        return self._name
-
-    @property
-    def is_pattern(self) -> bool:
-        """True for a pattern subscription."""
-        return self._is_pattern
 
     @property
     def is_active(self) -> bool:

@@ -4,6 +4,8 @@ import functools
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from ._protocol import attach_converter
+
 __all__ = [
     "decode",
     "wait_ok",
@@ -101,9 +103,12 @@ async def _await_converted(awaitable: Awaitable, convert: Callable):
 def _converted(fut: Awaitable, convert: Callable) -> Awaitable:
     """An awaitable of ``convert(reply)``; QUEUED (inside transactions) passes through.
 
-    For a future (what connections return) this is another future settled by a
-    done-callback: no coroutine, so ``gather`` needs no task per command.
+    For the future of the command a connection queued last, the protocol applies
+    ``convert`` itself and the same future is returned; for another future it is a
+    new one settled by a done-callback. Either way ``gather`` needs no task per command.
     """
+    if attach_converter(fut, convert):
+        return fut   # the protocol converts the reply itself: nothing more to allocate
     if isinstance(fut, asyncio.Future):
         result = fut.get_loop().create_future()
         fut.add_done_callback(functools.partial(_settle_converted, result, convert))

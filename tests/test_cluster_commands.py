@@ -7,6 +7,8 @@ import pytest
 from aioredis_cy.commands.cluster import parse_cluster_info, parse_cluster_nodes, parse_cluster_slots
 from aioredis_cy.errors import ReplyError
 
+from .helpers import assert_fails_before_sending, parametrize_bad_calls
+
 ALL_SLOTS = range(16384)
 NODE_ID = "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca"
 
@@ -83,13 +85,9 @@ BAD_CALLS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "method, args, kwargs, exc", BAD_CALLS, ids=[f"{call[0]}-{i}" for i, call in enumerate(BAD_CALLS)]
-)
+@parametrize_bad_calls(BAD_CALLS)
 async def test_bad_arguments_fail_before_sending(redis, method, args, kwargs, exc):
-    with pytest.raises(exc):
-        await getattr(redis, method)(*args, **kwargs)
-    assert await redis.ping() == b"PONG"
+    await assert_fails_before_sending(redis, method, args, kwargs, exc)
 
 
 async def test_get_keys_in_slots_requires_encoding_as_in_1_3_1(redis):

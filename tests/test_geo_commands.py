@@ -4,7 +4,7 @@ import pytest
 from aioredis_cy.commands import GeoMember, GeoPoint
 from aioredis_cy.errors import ReplyError
 
-from .test_sorted_set_commands import require
+from .helpers import require
 
 PALERMO = (13.361389, 38.115556)
 CATANIA = (15.087269, 37.502669)

@@ -5,20 +5,13 @@ import pytest
 
 from aioredis_cy.errors import ReplyError
 
+from .helpers import wait_until_blocked
+
 
 async def assert_still_works(redis):
     """A refused call sent nothing: the client keeps answering in order."""
     assert await redis.rpush("alive", "yes") >= 1
     assert await redis.lindex("alive", -1, encoding="utf-8") == "yes"
-
-
-async def wait_until_blocked(other):
-    """Poll (through another client) until some client is blocked on a command."""
-    for _ in range(2000):
-        if b"blocked_clients:0\r\n" not in await other.execute(b"INFO", b"clients"):
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("no client got blocked")
 
 
 # -- pushing and popping -----------------------------------------------------------

@@ -8,6 +8,8 @@ import pytest
 from aioredis_cy.commands.server import MasterInfo, SlaveInfo, parse_info, parse_role
 from aioredis_cy.errors import ConnectionClosedError, ReplyError
 
+from .helpers import assert_fails_before_sending, parametrize_bad_calls
+
 ADMIN_CONFIG = ("enable-debug-command yes",)
 _fresh = itertools.count()
 
@@ -264,13 +266,9 @@ BAD_CALLS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "method, args, kwargs, exc", BAD_CALLS, ids=[f"{call[0]}-{i}" for i, call in enumerate(BAD_CALLS)]
-)
+@parametrize_bad_calls(BAD_CALLS)
 async def test_bad_arguments_fail_before_sending(redis, method, args, kwargs, exc):
-    with pytest.raises(exc):
-        await getattr(redis, method)(*args, **kwargs)
-    assert await redis.ping() == b"PONG"
+    await assert_fails_before_sending(redis, method, args, kwargs, exc)
 
 
 # --- dedicated servers ----------------------------------------------------------------------------

@@ -6,21 +6,9 @@ import pytest
 from aioredis_cy.commands.sorted_set import int_or_float, pairs_int_or_float
 from aioredis_cy.errors import ReplyError
 
+from .helpers import require, wait_until_blocked
+
 INF = float("inf")
-
-
-def require(server, *version):
-    if server.version < version:
-        pytest.skip(f"needs Redis {'.'.join(map(str, version))}+")
-
-
-async def wait_until_blocked(other):
-    """Poll (through another client) until some client is blocked on a command."""
-    for _ in range(2000):
-        if b"blocked_clients:0\r\n" not in await other.execute(b"INFO", b"clients"):
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("no client got blocked")
 
 
 async def fill(redis, key=b"z", **items):

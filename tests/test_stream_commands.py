@@ -12,7 +12,7 @@ from aioredis_cy.commands.streams import (
 )
 from aioredis_cy.errors import BusyGroupError, ReplyError
 
-from .test_sorted_set_commands import require, wait_until_blocked
+from .helpers import require, wait_until_blocked
 
 
 async def add(redis, stream="s", n=3):

@@ -4,6 +4,7 @@
 """
 from ..abc import AbcPool
 from ..util import _NOTSET, wait_ok
+from ._checks import _check_int
 from .cluster import ClusterCommandsMixin
 from .generic import GenericCommandsMixin
 from .geo import GeoCommandsMixin, GeoMember, GeoPoint
@@ -28,13 +29,6 @@ __all__ = [
     "GeoPoint",
     "GeoMember",
 ]
-
-
-def _check_index(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be int, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
 
 
 class Redis(GenericCommandsMixin, StringCommandsMixin,
@@ -131,8 +125,8 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
 
     def swapdb(self, from_index, to_index):
         """Swap two databases; True when done."""
-        _check_index(from_index, "from_index")
-        _check_index(to_index, "to_index")
+        _check_int("from_index", from_index, 0)
+        _check_int("to_index", to_index, 0)
         return wait_ok(self.execute(b"SWAPDB", from_index, to_index))
 
     def __await__(self):

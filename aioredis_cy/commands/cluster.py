@@ -1,6 +1,6 @@
 """CLUSTER commands, as sent to one node of a Redis Cluster."""
 from ..util import wait_convert, wait_ok
-from .server import _check_int
+from ._checks import _check_int
 
 __all__ = ["ClusterCommandsMixin", "parse_cluster_info", "parse_cluster_nodes", "parse_cluster_slots"]
 
@@ -9,7 +9,7 @@ _SETSLOT_NEEDS_NODE = {"IMPORTING": True, "MIGRATING": True, "NODE": True, "STAB
 
 
 def _check_slot(slot):
-    _check_int(slot, "slot", minimum=0)
+    _check_int("slot", slot, 0)
     if slot >= _SLOTS:
         raise ValueError(f"slot must be in range 0-{_SLOTS - 1}, got {slot}")
 
@@ -72,7 +72,7 @@ class ClusterCommandsMixin:
     def cluster_get_keys_in_slots(self, slot, count, *, encoding):
         """Return local key names in the specified hash slot."""
         _check_slot(slot)
-        _check_int(count, "count")
+        _check_int("count", count)
         return self.execute(b"CLUSTER", b"GETKEYSINSLOT", slot, count, encoding=encoding)
 
     def cluster_info(self):
@@ -85,7 +85,7 @@ class ClusterCommandsMixin:
 
     def cluster_meet(self, ip, port):
         """Force a node cluster to handshake with another node."""
-        _check_int(port, "port")
+        _check_int("port", port)
         return wait_ok(self.execute(b"CLUSTER", b"MEET", ip, port))
 
     def cluster_myid(self):
@@ -110,7 +110,7 @@ class ClusterCommandsMixin:
 
     def cluster_set_config_epoch(self, config_epoch):
         """Set the configuration epoch in a new node."""
-        _check_int(config_epoch, "config_epoch")
+        _check_int("config_epoch", config_epoch)
         return wait_ok(self.execute(b"CLUSTER", b"SET-CONFIG-EPOCH", config_epoch))
 
     def cluster_setslot(self, slot, command, node_id):

@@ -1,6 +1,6 @@
 """Generic (keyspace) commands: deleting, expiring, renaming, moving, scanning and sorting keys."""
 from ..util import _NOTSET, _ScanIter, wait_convert, wait_ok
-from .server import _check_int
+from ._checks import _check_int
 
 __all__ = ["GenericCommandsMixin"]
 
@@ -20,8 +20,8 @@ def _check_migrate(host, dest_db, timeout) -> None:
         raise TypeError(f"host argument must be str, got {type(host).__name__}")
     if not host:
         raise ValueError("Got empty host")
-    _check_int(dest_db, "dest_db", minimum=0)
-    _check_int(timeout, "timeout", minimum=0)
+    _check_int("dest_db", dest_db, 0)
+    _check_int("timeout", timeout, 0)
 
 
 def _migrate_flags(copy: bool, replace: bool) -> list:
@@ -40,7 +40,7 @@ class GenericCommandsMixin:
         """Copy ``source`` to ``destination`` (in database ``db`` if given); True if copied (Redis 6.2)."""
         args = []
         if db is not None:
-            _check_int(db, "db", minimum=0)
+            _check_int("db", db, 0)
             args += [b"DB", db]
         if replace:
             args.append(b"REPLACE")
@@ -67,7 +67,7 @@ class GenericCommandsMixin:
         """
         if isinstance(timeout, float):
             return self.pexpire(key, int(timeout * 1000), nx=nx, xx=xx, gt=gt, lt=lt)
-        _check_int(timeout, "timeout")
+        _check_int("timeout", timeout)
         options = _expire_options(nx, xx, gt, lt)
         return wait_convert(self.execute(b"EXPIRE", key, timeout, *options), bool)
 
@@ -75,7 +75,7 @@ class GenericCommandsMixin:
         """Expire ``key`` at a UNIX time in seconds (a float goes through PEXPIREAT); True if set."""
         if isinstance(timestamp, float):
             return self.pexpireat(key, int(timestamp * 1000), nx=nx, xx=xx, gt=gt, lt=lt)
-        _check_int(timestamp, "timestamp")
+        _check_int("timestamp", timestamp)
         options = _expire_options(nx, xx, gt, lt)
         return wait_convert(self.execute(b"EXPIREAT", key, timestamp, *options), bool)
 
@@ -108,7 +108,7 @@ class GenericCommandsMixin:
 
     def move(self, key, db):
         """Move ``key`` to database ``db``; True if moved."""
-        _check_int(db, "db", minimum=0)
+        _check_int("db", db, 0)
         return wait_convert(self.execute(b"MOVE", key, db), bool)
 
     def object_encoding(self, key):
@@ -133,13 +133,13 @@ class GenericCommandsMixin:
 
     def pexpire(self, key, timeout, *, nx=False, xx=False, gt=False, lt=False):
         """Set a timeout on ``key`` in milliseconds (an int); True if set. Options as :meth:`expire`."""
-        _check_int(timeout, "timeout")
+        _check_int("timeout", timeout)
         options = _expire_options(nx, xx, gt, lt)
         return wait_convert(self.execute(b"PEXPIRE", key, timeout, *options), bool)
 
     def pexpireat(self, key, timestamp, *, nx=False, xx=False, gt=False, lt=False):
         """Expire ``key`` at a UNIX time in milliseconds (an int); True if set. Options as :meth:`expire`."""
-        _check_int(timestamp, "timestamp")
+        _check_int("timestamp", timestamp)
         options = _expire_options(nx, xx, gt, lt)
         return wait_convert(self.execute(b"PEXPIREAT", key, timestamp, *options), bool)
 
@@ -231,6 +231,6 @@ class GenericCommandsMixin:
 
         Returns the number of replicas that did.
         """
-        _check_int(numslaves, "numslaves", minimum=0)
-        _check_int(timeout, "timeout", minimum=0)
+        _check_int("numslaves", numslaves, 0)
+        _check_int("timeout", timeout, 0)
         return self.execute(b"WAIT", numslaves, timeout)

@@ -7,7 +7,8 @@ return plain member lists unless a ``with_*`` flag is set; then every row is a
 from collections import namedtuple
 
 from ..util import _NOTSET, wait_convert
-from .sorted_set import _EXIST, _check_int, _check_number, _option
+from ._checks import _check_int, _check_number, _option
+from .sorted_set import _EXIST
 
 __all__ = ["GeoCommandsMixin", "GeoPoint", "GeoMember"]
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from itertools import chain
 
 from ..util import _NOTSET, _ScanIter, wait_convert, wait_make_dict, wait_ok
+from ._checks import _check_int, _check_number
 from .set import _scan_args
-from .sorted_set import _check_int, _check_number
 
 __all__ = ["HashCommandsMixin"]
 

@@ -6,8 +6,8 @@ in seconds (0 = forever, floats allowed) and reply None when it expires; a pool
 runs them on a connection of their own.
 """
 from ..util import _NOTSET, wait_convert, wait_ok
+from ._checks import _check_int, _check_timeout
 from .set import _count_arg
-from .sorted_set import _check_int, _check_timeout
 from .string import _word
 
 __all__ = ["ListCommandsMixin"]

@@ -3,6 +3,7 @@ from collections import namedtuple
 from functools import lru_cache
 
 from ..util import _NOTSET, wait_convert, wait_make_dict, wait_ok
+from ._checks import _check_int, _check_timeout
 
 __all__ = [
     "ServerCommandsMixin",
@@ -23,14 +24,6 @@ SentinelInfo = namedtuple("SentinelInfo", "role masters")
 
 _ON_OFF = {True: b"ON", False: b"OFF"}
 _YES_NO = {True: b"yes", False: b"no"}
-
-
-def _check_int(value, name, *, minimum=None):
-    """Raise TypeError unless ``value`` is an int (not a bool), ValueError if below ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be int, got {type(value).__name__}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
 
 
 def _check_bool(value, name):
@@ -84,7 +77,7 @@ class ServerCommandsMixin:
         """
         for name, value in (("client_id", client_id), ("maxage", maxage)):
             if value is not None:
-                _check_int(value, name, minimum=0)
+                _check_int(name, value, 0)
         if skipme is not None:
             _check_bool(skipme, "skipme")
             skipme = _YES_NO[skipme]
@@ -117,7 +110,7 @@ class ServerCommandsMixin:
         :raises TypeError: if timeout is not int
         :raises ValueError: if timeout is less than 0
         """
-        _check_int(timeout, "timeout", minimum=0)
+        _check_int("timeout", timeout, 0)
         return wait_ok(self.execute(b"CLIENT", b"PAUSE", timeout))
 
     def client_reply(self):
@@ -196,10 +189,7 @@ class ServerCommandsMixin:
         :raises TypeError: if timeout is not a number
         :raises ValueError: if timeout is negative
         """
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise TypeError(f"timeout must be int or float, got {type(timeout).__name__}")
-        if timeout < 0:
-            raise ValueError(f"timeout must be >= 0, got {timeout}")
+        _check_timeout(timeout)
         return wait_ok(self.execute(b"DEBUG", b"SLEEP", timeout))
 
     def flushall(self, async_op=False):
@@ -235,7 +225,7 @@ class ServerCommandsMixin:
         """Return the server version and a piece of generative art (str)."""
         args = ()
         if version is not None:
-            _check_int(version, "version", minimum=0)
+            _check_int("version", version, 0)
             args = (b"VERSION", version)
         return self.execute(b"LOLWUT", *args, encoding="utf-8")
 
@@ -246,7 +236,7 @@ class ServerCommandsMixin:
         """
         args = ()
         if samples is not None:
-            _check_int(samples, "samples", minimum=0)
+            _check_int("samples", samples, 0)
             args = (b"SAMPLES", samples)
         return self.execute(b"MEMORY", b"USAGE", key, *args)
 
@@ -298,7 +288,7 @@ class ServerCommandsMixin:
         """
         if length is None:
             return self.execute(b"SLOWLOG", b"GET")
-        _check_int(length, "length")
+        _check_int("length", length)
         return self.execute(b"SLOWLOG", b"GET", length)
 
     def slowlog_len(self):
@@ -365,7 +355,7 @@ def _replication_source(host, port):
         return (b"NO", b"ONE")
     if host is None or port is None:
         raise ValueError("give both host and port, or neither to promote the server to master")
-    _check_int(port, "port", minimum=0)
+    _check_int("port", port, 0)
     return (host, port)
 
 

@@ -4,7 +4,7 @@
 replies are passed through (membership tests stay 0/1 as in aioredis 1.x).
 """
 from ..util import _NOTSET, _ScanIter, wait_convert
-from .sorted_set import _check_int
+from ._checks import _check_int
 
 __all__ = ["SetCommandsMixin"]
 

@@ -5,38 +5,9 @@ comes back as ``int``, any other as ``float`` (``inf`` included), and
 ``WITHSCORES`` replies become lists of ``(member, score)`` tuples.
 """
 from ..util import _NOTSET, _ScanIter, wait_convert
+from ._checks import _check_int, _check_number, _check_timeout, _is_number, _option
 
 __all__ = ["SortedSetCommandsMixin", "int_or_float", "optional_int_or_float", "pairs_int_or_float"]
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_number(name, value):
-    if not _is_number(value):
-        raise TypeError(f"{name} argument must be int or float, got {value!r}")
-
-
-def _check_int(name, value, minimum=None):
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} argument must be int, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} argument must be >= {minimum}, got {value!r}")
-
-
-def _check_timeout(timeout):
-    _check_number("timeout", timeout)
-    if timeout < 0:
-        raise ValueError(f"timeout argument must be >= 0, got {timeout!r}")
-
-
-def _option(table, name, value):
-    """The protocol word for a ``ZSET_*``-style constant; ValueError if unknown."""
-    try:
-        return table[value]
-    except (KeyError, TypeError):
-        raise ValueError(f"invalid {name} argument: {value!r}") from None
 
 
 def int_or_float(value):

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 from ..util import wait_convert, wait_make_dict, wait_ok
-from .sorted_set import _check_int
+from ._checks import _check_int
 
 __all__ = [
     "StreamCommandsMixin",

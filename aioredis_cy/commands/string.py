@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from itertools import chain
 
 from ..util import _NOTSET, wait_convert, wait_ok
-from .sorted_set import _check_int, _check_number, _option
+from ._checks import _check_int, _check_number, _option
 
 __all__ = ["StringCommandsMixin"]
 
@@ -187,6 +187,8 @@ class StringCommandsMixin:
         :raises TypeError: a time is not int
         :raises ValueError: several expiry options, or an unknown ``exist``
         """
+        if not (expire or pexpire or exist or get or keepttl) and exat is None and pxat is None:
+            return wait_ok(self.execute(b"SET", key, value, encoding=encoding))   # the common case, fast
         args = _expiry_args(
             expire=expire or None,
             pexpire=pexpire or None,
