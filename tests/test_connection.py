@@ -433,3 +433,45 @@ async def test_create_connection_timeout(create_connection, fault_proxy):
     proxy.delay = 1.0
     with pytest.raises(asyncio.TimeoutError):
         await create_connection(proxy.address, db=1, timeout=0.05)
+
+
+async def test_converter_rides_on_the_command_future(create_connection):
+    from aioredis_cy.util import wait_convert, wait_ok
+
+    conn = await create_connection()
+    fut = conn.execute("SET", "conv:key", "41")
+    converted = wait_ok(fut)
+    assert converted is fut   # no second future for the command queued last
+    assert await converted is True
+    assert await wait_convert(conn.execute("INCR", "conv:key"), str) == "42"
+
+
+async def test_converter_on_an_older_future_still_converts(create_connection):
+    from aioredis_cy.util import wait_convert
+
+    conn = await create_connection()
+    first = conn.execute("ECHO", "7")
+    conn.execute("ECHO", "8")
+    converted = wait_convert(first, int)
+    assert converted is not first
+    assert await converted == 7
+
+
+async def test_failing_converter_fails_only_its_command(create_connection):
+    from aioredis_cy.util import wait_convert
+
+    conn = await create_connection()
+    bad = wait_convert(conn.execute("ECHO", "not a number"), int)
+    after = conn.execute("ECHO", "fine")
+    with pytest.raises(ValueError):
+        await bad
+    assert await after == b"fine"
+
+
+async def test_converter_lets_queued_through(create_connection):
+    from aioredis_cy.util import wait_ok
+
+    conn = await create_connection()
+    await conn.execute("MULTI")
+    assert await wait_ok(conn.execute("SET", "conv:tx", "1")) == b"QUEUED"
+    assert await conn.execute("EXEC") == [b"OK"]
