@@ -46,10 +46,11 @@ class _Servers:
     def __init__(self):
         self.by_name = {}
 
-    def start(self, name, *config_lines, sentinel=False):
+    def start(self, name, *config_lines, **options):
+        """Start (once per name) a server; ``options`` go to LocalServer (``sentinel``, ``tls``)."""
         server = self.by_name.get(name)
         if server is None:
-            server = LocalServer(name, config_lines, sentinel=sentinel)
+            server = LocalServer(name, config_lines, **options)
             self.by_name[name] = server
         return server.start()
 
@@ -68,8 +69,16 @@ def _servers():
 
 @pytest.fixture(scope="session")
 def start_server(_servers):
-    """Factory: ``start_server(name, *config_lines)`` -> a running LocalServer."""
+    """Factory: ``start_server(name, *config_lines, sentinel=False, tls=None)`` -> a running LocalServer."""
     return _servers.start
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    """A CA, server and client certificates made for this session (see tls_certs.py)."""
+    from .tls_certs import make_certificates
+
+    return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="session")

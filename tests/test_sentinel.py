@@ -6,6 +6,7 @@ topology of its own (unique names: each test runs once per event loop). All wait
 bounded with ``asyncio.wait_for``.
 """
 import asyncio
+import functools
 import itertools
 import ssl
 from typing import List, NamedTuple
@@ -30,8 +31,6 @@ from aioredis_cy import (
 from aioredis_cy._server import LocalServer, free_port
 from aioredis_cy.errors import NoPermissionError
 from aioredis_cy.sentinel import RedisSentinel, SentinelPool, create_sentinel_pool
-
-from .tls_certs import TLSServers
 
 SERVICE = "mymaster"
 # Errors a write may end with while the master changes; anything else (or a hang) fails.
@@ -562,16 +561,10 @@ async def test_role_check_finds_the_master(auth_topology, create_sentinel):
 # -- TLS --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tls_servers(tmp_path_factory):
-    servers = TLSServers(tmp_path_factory.mktemp("sentinel-tls"))
-    yield servers
-    servers.cleanup()
-
-
-async def test_tls_sentinel(tls_servers, create_sentinel):
-    topology = await start_topology(tls_servers.start, "sentinel-tls", replicas=0, down_after=60000)
-    certs = tls_servers.certs
+async def test_tls_sentinel(start_server, tls_certs, create_sentinel):
+    start_tls_server = functools.partial(start_server, tls=tls_certs.server)
+    topology = await start_topology(start_tls_server, "sentinel-tls", replicas=0, down_after=60000)
+    certs = tls_certs
     context = certs.context()
     await wait_sentinels_ready(topology, sentinel_ssl=context)
     sentinel = await create_sentinel(topology.addresses, ssl=context, sentinel_ssl=context)

@@ -14,30 +14,21 @@ from aioredis_cy import ConnectionClosedError
 from aioredis_cy.connection import _ssl_context
 from aioredis_cy.util import parse_url
 
-from .tls_certs import TLSServers
+
+@pytest.fixture(scope="module")
+def certs(tls_certs):
+    return tls_certs
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    servers = TLSServers(tmp_path_factory.mktemp("tls"))
-    yield servers
-    servers.cleanup()
+def tls_server(start_server, tls_certs):
+    return start_server("tls", "user app on >apppw ~app:* +@all", tls=tls_certs.server)
 
 
 @pytest.fixture(scope="module")
-def certs(tls):
-    return tls.certs
-
-
-@pytest.fixture(scope="module")
-def tls_server(tls):
-    return tls.start("tls", "user app on >apppw ~app:* +@all")
-
-
-@pytest.fixture(scope="module")
-def mtls_server(tls):
+def mtls_server(start_server, tls_certs):
     """A TLS server that requires client certificates."""
-    return tls.start("tls-client-certs", "tls-auth-clients yes")
+    return start_server("tls-client-certs", "tls-auth-clients yes", tls=tls_certs.server)
 
 
 def uri(server, *query, host="127.0.0.1", userinfo=""):

@@ -6,11 +6,11 @@ host name check); it also serves as the server's client certificate (replication
 """
 import ssl
 from pathlib import Path
-from typing import Dict, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 import trustme
 
-from aioredis_cy._server import LocalServer, TLSFiles
+from aioredis_cy._server import TLSFiles
 
 
 class Certificates(NamedTuple):
@@ -55,23 +55,3 @@ def make_certificates(directory: Path) -> Certificates:
         client_key_file=write("client.key", client.private_key_pem),
         other_ca_file=write("other-ca.pem", other_ca.cert_pem),
     )
-
-
-class TLSServers:
-    """TLS-only servers started on demand (once per name), all stopped by :meth:`cleanup`."""
-
-    def __init__(self, directory: Path) -> None:
-        self.certs = make_certificates(directory)
-        self._servers: Dict[str, LocalServer] = {}
-
-    def start(self, name: str, *config_lines: str, sentinel: bool = False) -> LocalServer:
-        server = self._servers.get(name)
-        if server is None:
-            server = LocalServer(name, config_lines, sentinel=sentinel, tls=self.certs.server)
-            self._servers[name] = server
-        return server.start()
-
-    def cleanup(self) -> None:
-        for server in self._servers.values():
-            server.cleanup()
-        self._servers.clear()
