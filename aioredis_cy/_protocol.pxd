@@ -62,6 +62,7 @@ cdef class CoreProtocol:
         object pubsub_patterns
         readonly Py_ssize_t in_pubsub
         object subscribe_handler
+        object unset_marker
 
     cpdef object execute(self, object command, tuple args, object encoding)
     cdef object queue_command(self, object command, tuple args, object encoding,

@@ -40,6 +40,7 @@ cdef Py_ssize_t EAGER_WRITE_SIZE = 256 * 1024
 cdef Py_ssize_t INITIAL_OUTPUT_SIZE = 16 * 1024
 
 cdef object _OK_REPLIES = (b"OK", "OK")
+cdef object _NO_ENCODING_GIVEN = object()
 cdef object _QUEUED_REPLIES = (b"QUEUED", "QUEUED")
 
 
@@ -311,6 +312,7 @@ cdef class CoreProtocol:
         self.pubsub_patterns = {}
         self.in_pubsub = 0
         self.subscribe_handler = None
+        self.unset_marker = None
 
     # -- setup -------------------------------------------------------------
 
@@ -322,6 +324,17 @@ cdef class CoreProtocol:
         self.reader = reader
         self.not_enough = not_enough
         self.fast_reader = reader if isinstance(reader, Reader) else None
+
+    def set_default_encoding(self, encoding, unset_marker):
+        """``command()`` decodes with ``encoding`` when called with ``unset_marker`` (the default)."""
+        self.encoding = encoding
+        self.unset_marker = unset_marker
+
+    def command(self, command, *args, encoding=_NO_ENCODING_GIVEN):
+        """``RedisConnection.execute`` in C: ``execute`` with the default encoding applied."""
+        if encoding is _NO_ENCODING_GIVEN or encoding is self.unset_marker:
+            encoding = self.encoding
+        return self.execute(command, args, encoding)
 
     def set_subscribe_handler(self, handler):
         """Where ``execute`` sends subscribe-family commands (the connection's execute_pubsub)."""

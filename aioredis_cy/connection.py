@@ -193,6 +193,11 @@ class RedisConnection(AbcConnection):
         reader, not_enough = _make_reader(parser)
         protocol.attach_reader(reader, not_enough)
         protocol.set_subscribe_handler(self.execute_pubsub)
+        protocol.set_default_encoding(encoding, _NOTSET)
+        if type(self).execute is RedisConnection.execute:
+            # The same method in C, one Python frame less per command; subclasses
+            # that override execute() keep theirs.
+            self.execute = protocol.command
         self._transport = transport
         self._protocol = protocol
         self._address = address
