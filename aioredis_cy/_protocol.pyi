@@ -1,7 +1,6 @@
 import asyncio
 from typing import Any, List, Optional, Tuple
 
-def is_pubsub_command(command: Any) -> bool: ...
 def attach_converter(future: Any, converter: Any) -> bool: ...
 
 class CoreProtocol:

@@ -261,11 +261,6 @@ cdef CommandKind classify(object command) except? KIND_PLAIN:
     return KIND_PLAIN
 
 
-def is_pubsub_command(command):
-    """True for SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UN- forms (any case)."""
-    return classify(command) == KIND_PUBSUB_CMD
-
-
 cdef object decode_reply(object reply, object encoding):
     """Decode bytes in a reply tree (used with readers that do not decode themselves)."""
     if PyBytes_Check(reply):

@@ -240,18 +240,19 @@ class PyReader:
                         self._fail(self._type_message(t))
                     self._fail(f"Protocol error, line of a {chr(t)!r} reply not terminated by CRLF")
                 hdr = nl + 1
-                if t == _DOLLAR:
+                if t == _DOLLAR or t == _EQUALS or t == _BANG:
                     n = _to_int(buf[pos + 1 : nl - 1])
                     if n is None:
                         self._fail("Bad bulk string length")
                     if n < 0:
-                        if n != -1:
+                        if n != -1 or t == _BANG:
                             self._fail("Bulk string length out of range")
                         obj = None
                         self._pos = hdr
                     elif n > MAX_BULK:
                         self._fail(f"Bulk string length {n} out of range (maximum {MAX_BULK})")
-                    elif len(buf) - hdr >= n + 2:
+                    elif t == _DOLLAR and len(buf) - hdr >= n + 2:
+                        # Fast path: a plain bulk string already complete in the buffer.
                         if buf[hdr + n] != _CR or buf[hdr + n + 1] != 10:
                             self._fail("Bad bulk string terminator, expected CRLF")
                         obj = self._make_str(hdr, hdr + n)
@@ -300,23 +301,6 @@ class PyReader:
                         self._fail("Bad simple string value")
                     obj = self._make_error(pos + 1, nl - 1)
                     self._pos = hdr
-                elif t == _EQUALS or t == _BANG:
-                    n = _to_int(buf[pos + 1 : nl - 1])
-                    if n is None:
-                        self._fail("Bad bulk string length")
-                    if n < 0:
-                        if n != -1 or t == _BANG:
-                            self._fail("Bulk string length out of range")
-                        obj = None
-                        self._pos = hdr
-                    elif n > MAX_BULK:
-                        self._fail(f"Bulk string length {n} out of range (maximum {MAX_BULK})")
-                    else:
-                        self._pos = hdr
-                        self._payload_type = t
-                        self._payload_len = n
-                        self._state = _PAYLOAD
-                        continue
                 elif t == _UNDERSCORE:
                     if nl - 1 != pos + 1:
                         self._fail("Bad nil value")
