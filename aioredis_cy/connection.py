@@ -14,6 +14,7 @@ from ._protocol import RedisProtocol
 from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
 from .parser import reader_class
+from .pubsub import Channel
 from .util import _NOTSET, _check_positive_timeout, parse_url, wait_ok
 
 __all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
@@ -224,8 +225,6 @@ class RedisConnection(AbcConnection):
 
         ``channels`` are names or :class:`~aioredis_cy.pubsub.Channel` objects.
         """
-        from .pubsub import Channel
-
         name = command.decode() if isinstance(command, (bytes, bytearray)) else command
         if not isinstance(name, str) or name.upper() not in _SUBSCRIBE_COMMANDS:
             raise ValueError(f"Pub/Sub command expected, got {command!r}")
