@@ -47,6 +47,7 @@ cdef class CoreProtocol:
         bint closing
         object close_exc
         object closed_waiter
+        dict future_kwargs   # {'loop': loop} when its create_future() makes plain asyncio futures
 
         list waiters
         Py_ssize_t head
@@ -54,6 +55,7 @@ cdef class CoreProtocol:
         Reader fast_reader
         object reader
         object not_enough
+        bytearray scratch   # reads for a reader other than fast_reader
 
         readonly object encoding
         readonly object db
@@ -67,6 +69,7 @@ cdef class CoreProtocol:
     cpdef object execute(self, object command, tuple args, object encoding)
     cdef object queue_command(self, object command, tuple args, object encoding,
                               CommandKind kind, object arg)
+    cdef object new_future(self)
     cdef int check_open(self) except -1
     cdef int push_waiter(self, object future, object encoding, CommandKind kind,
                          object arg) except -1

@@ -6,6 +6,7 @@ the FIFO is what the reply stream itself changes: the selected db, MULTI/EXEC
 bookkeeping and pub/sub subscriptions.
 """
 import asyncio
+import functools
 
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
@@ -14,7 +15,7 @@ from cpython.float cimport PyFloat_Check
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_Check
-from libc.string cimport memcpy
+from libc.string cimport memcmp, memcpy
 
 from aioredis_cy._resp cimport Reader
 
@@ -28,6 +29,9 @@ from aioredis_cy.errors import (
 cdef extern from "Python.h":
     const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
     bint PyBytes_Check(object obj)
+    bint PyBytes_CheckExact(object obj)
+    object PyObject_Call(object callable, object args, object kwargs)
+    dict _PyDict_NewPresized(Py_ssize_t minused)
     bint PyByteArray_Check(object obj)
     bint PyMemoryView_Check(object obj)
     bint PyBool_Check(object obj)
@@ -38,10 +42,14 @@ cdef extern from "Python.h":
 # Output larger than this is written at once instead of waiting for the flush.
 cdef Py_ssize_t EAGER_WRITE_SIZE = 256 * 1024
 cdef Py_ssize_t INITIAL_OUTPUT_SIZE = 16 * 1024
+# Where reads go for a reader other than the Cython one (which has its own buffer).
+cdef Py_ssize_t SCRATCH_SIZE = 64 * 1024
 
 cdef object _OK_REPLIES = (b"OK", "OK")
 cdef object _NO_ENCODING_GIVEN = object()
 cdef object _QUEUED_REPLIES = (b"QUEUED", "QUEUED")
+
+cdef object Future = asyncio.Future
 
 
 # The Waiter most recently queued (by any protocol of this process), so that a reply
@@ -54,21 +62,79 @@ cdef void forget_last_waiter() noexcept:
     _last_waiter = None
 
 
-def attach_converter(future, converter):
-    """Make ``future`` (just returned by ``execute``) resolve with ``converter(reply)``.
+cdef inline bint is_ok(object reply):
+    if PyBytes_CheckExact(reply):
+        return PyBytes_GET_SIZE(reply) == 2 and memcmp(PyBytes_AS_STRING(reply), b"OK", 2) == 0
+    return reply in _OK_REPLIES
 
-    Returns False, changing nothing, unless ``future`` belongs to the command queued
-    last and is still pending; the caller then converts some other way.
+
+cdef inline bint is_queued(object reply):
+    if PyBytes_CheckExact(reply):
+        return PyBytes_GET_SIZE(reply) == 6 and memcmp(PyBytes_AS_STRING(reply), b"QUEUED", 6) == 0
+    return reply in _QUEUED_REPLIES
+
+
+def reply_is_ok(reply):
+    """The ``wait_ok`` converter: True when the reply is OK."""
+    return is_ok(reply)
+
+
+def pairs_to_dict(reply):
+    """The ``wait_make_dict`` converter: ``[k1, v1, k2, v2, ...]`` as ``{k1: v1, k2: v2, ...}``.
+
+    A dict (a RESP3 map) is returned as it is.
     """
-    if _last_waiter is None or _last_waiter.future is not future or future.done():
-        return False
-    _last_waiter.converter = converter
-    return True
+    cdef dict result
+    cdef Py_ssize_t i, n
+    if isinstance(reply, dict):
+        return reply
+    if not PyList_CheckExact(reply):
+        pairs = iter(reply)
+        return dict(zip(pairs, pairs))
+    n = len(<list>reply)
+    result = _PyDict_NewPresized(n // 2)   # no rehashing while it fills
+    for i in range(0, n - 1, 2):
+        result[(<list>reply)[i]] = (<list>reply)[i + 1]
+    return result
+
+
+cdef object convert_reply(object future, object converter):
+    """``future`` itself when the protocol can apply ``converter`` to its reply, else another awaitable.
+
+    The protocol can do it for the command queued last, while it is pending: the usual
+    case of a command method that returns ``wait_*(self.execute(...))``.
+    """
+    if _last_waiter is not None and _last_waiter.future is future and not future.done():
+        _last_waiter.converter = converter
+        return future
+    from aioredis_cy.util import _convert_later   # the rare path (util imports this module)
+    return _convert_later(future, converter)
+
+
+def wait_ok(fut):
+    """Await it for True when the reply is OK (QUEUED passes through inside transactions)."""
+    return convert_reply(fut, reply_is_ok)
+
+
+def wait_convert(fut, type_, **kwargs):
+    """Await it for ``type_(reply, **kwargs)`` (QUEUED passes through inside transactions)."""
+    return convert_reply(fut, functools.partial(type_, **kwargs) if kwargs else type_)
+
+
+def wait_make_dict(fut):
+    """Await it for a dict made of a flat ``[k1, v1, k2, v2, ...]`` reply."""
+    return convert_reply(fut, pairs_to_dict)
 
 
 @cython.freelist(1024)
+@cython.no_gc
 cdef class Waiter:
-    """One FIFO slot (see the .pxd)."""
+    """One FIFO slot (see the .pxd).
+
+    Not tracked by the garbage collector (one tracked allocation less per command): a
+    Waiter is only referenced from its protocol's FIFO, which connection_lost empties,
+    so it cannot keep a cycle of garbage alive.
+    """
 
 
 cdef Py_ssize_t format_int(char *buf, long long value) noexcept:
@@ -294,11 +360,15 @@ cdef class CoreProtocol:
         self.writing_paused = False
         self.closing = False
         self.close_exc = None
+        # A loop whose create_future() makes plain asyncio futures lets new_future()
+        # build them directly: no method call, no keyword dict per future.
         self.closed_waiter = self.loop.create_future()
+        self.future_kwargs = {"loop": self.loop} if type(self.closed_waiter) is Future else None
         self.waiters = []
         self.head = 0
         self.fast_reader = None
         self.reader = None
+        self.scratch = None
         self.not_enough = False
         self.encoding = None
         self.db = 0
@@ -363,7 +433,30 @@ cdef class CoreProtocol:
         if self.out.length:
             self.schedule_flush()
 
+    # asyncio.BufferedProtocol: the transport reads straight into the reader's buffer (or
+    # into a big bulk string being filled), which saves a bytes object and a copy per read.
+
+    def get_buffer(self, sizehint):
+        if self.fast_reader is not None:
+            return self.fast_reader.get_buffer_c()
+        if self.scratch is None:
+            self.scratch = bytearray(SCRATCH_SIZE)
+        return self.scratch
+
+    def buffer_updated(self, Py_ssize_t nbytes):
+        try:
+            if self.fast_reader is not None:
+                self.fast_reader.buffer_updated_c(nbytes)
+            else:
+                self.reader.feed(self.scratch, 0, nbytes)
+            self.process_replies()
+        except ProtocolError as exc:
+            self.abort(exc)
+        except Exception as exc:
+            self.abort(ProtocolError(f"Failed to process a reply: {exc!r}"))
+
     def data_received(self, data):
+        """The same for callers that hand over bytes (as a plain asyncio.Protocol gets them)."""
         try:
             if self.fast_reader is not None:
                 self.fast_reader.feed_c(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
@@ -418,7 +511,7 @@ cdef class CoreProtocol:
             raise
         futures = []
         for channel in channels:
-            future = self.loop.create_future()
+            future = self.new_future()
             self.push_waiter(future, None, KIND_SUBSCRIBE, channel)
             futures.append(future)
         self.schedule_flush()
@@ -437,13 +530,19 @@ cdef class CoreProtocol:
         except BaseException:
             self.out.length = start   # nothing of a failed command is ever sent
             raise
-        future = self.loop.create_future()
+        future = self.new_future()
         self.push_waiter(future, encoding, kind, arg)
         if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
             self.flush()
         else:
             self.schedule_flush()
         return future
+
+    cdef object new_future(self):
+        """A future of this protocol's loop, as its ``create_future()`` would make it."""
+        if self.future_kwargs is not None:
+            return PyObject_Call(Future, (), self.future_kwargs)   # Future(loop=self.loop), no new dict
+        return self.loop.create_future()
 
     cdef int check_open(self) except -1:
         """Raise ConnectionClosedError if no command can be sent."""
@@ -570,15 +669,15 @@ cdef class CoreProtocol:
                 self.transaction = None
         elif self.transaction is not None:
             # Whatever the server queued gets its place in the EXEC reply.
-            if not failed and reply in _QUEUED_REPLIES:
+            if not failed and is_queued(reply):
                 self.transaction.append(waiter)
-        elif kind == KIND_SELECT and not failed and reply in _OK_REPLIES:
+        elif kind == KIND_SELECT and not failed and is_ok(reply):
             self.db = waiter.arg
         if future.done():
             return 0
-        if waiter.converter is not None and not failed and reply not in _QUEUED_REPLIES:
+        if waiter.converter is not None and not failed and not is_queued(reply):
             try:
-                reply = waiter.converter(reply)
+                reply = is_ok(reply) if waiter.converter is reply_is_ok else waiter.converter(reply)
             except Exception as exc:
                 reply = exc
                 failed = True
@@ -606,7 +705,7 @@ cdef class CoreProtocol:
                         item = decode_reply(item, waiter.encoding)
                     except UnicodeError as exc:
                         item = exc
-                if waiter.kind == KIND_SELECT and item in _OK_REPLIES:
+                if waiter.kind == KIND_SELECT and is_ok(item):
                     self.db = waiter.arg
             results.append(item)
         return results
@@ -725,5 +824,5 @@ cdef class CoreProtocol:
         return self.pubsub_patterns
 
 
-class RedisProtocol(CoreProtocol, asyncio.Protocol):
-    """The Redis protocol as an ``asyncio.Protocol``."""
+class RedisProtocol(CoreProtocol, asyncio.BufferedProtocol):
+    """The Redis protocol as an ``asyncio.BufferedProtocol``."""

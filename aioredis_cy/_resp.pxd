@@ -1,8 +1,9 @@
 # The contract of the RESP reader: what it stores and the C-level entry points.
 #
-# The protocol (``_protocol.pyx``) cimports ``Reader`` and calls ``feed_c``, ``set_decoding`` and
-# ``parse_one`` directly; every other user goes through the hiredis-compatible Python methods
-# (``feed``, ``gets``, ``set_encoding``, ``setmaxbuf``/``getmaxbuf``, ``len``, ``has_data``).
+# The protocol (``_protocol.pyx``) cimports ``Reader`` and calls ``get_buffer_c``/``buffer_updated_c``
+# (or ``feed_c``), ``set_decoding`` and ``parse_one`` directly; every other user goes through the
+# hiredis-compatible Python methods (``feed``, ``gets``, ``set_encoding``, ``setmaxbuf``/``getmaxbuf``,
+# ``len``, ``has_data``) and ``get_buffer``/``buffer_updated``.
 from cpython.object cimport PyObject
 
 
@@ -10,7 +11,7 @@ cdef enum ReaderState:
     # What the next byte at ``pos`` is.
     RS_TYPE = 0       # the type byte of a new value (its line ends with CRLF)
     RS_PAYLOAD = 1    # the payload of a $ = ! value whose header is consumed; waits in the buffer
-    RS_FILL = 2       # the payload of a big $ value, copied straight into ``fill_obj``
+    RS_FILL = 2       # the payload of a big $ value, copied (or read) straight into ``fill_obj``
     RS_FAILED = 3     # a protocol error was raised; every later parse raises it again
 
 
@@ -53,8 +54,10 @@ cdef class Reader:
         Py_ssize_t stack_cap
         char payload_type         # b'$', b'=' or b'!' in RS_PAYLOAD / RS_FILL
         Py_ssize_t payload_len
-        bytes fill_obj            # RS_FILL: the bytes object being filled
+        object fill_obj           # RS_FILL: the bytes (or, when ``fill_text``, ASCII str) being filled
         Py_ssize_t fill_done
+        bint fill_text            # fill_obj is the decoded str itself, as long as the text is ASCII
+        bint direct_fill          # the region get_buffer_c handed out is fill_obj's, not buf's
         bint busy                 # guards against re-entrant feed/parse from callbacks
         bint raising              # _complete is raising a deferred error (the state is fine)
 
@@ -77,11 +80,17 @@ cdef class Reader:
 
     # C-level API used by the protocol.
     cdef int feed_c(self, const char *data, Py_ssize_t length) except -1
+    cdef object get_buffer_c(self)
+    cdef int buffer_updated_c(self, Py_ssize_t nbytes) except -1
     cdef object parse_one(self)
     cdef int set_decoding(self, object encoding) except -1
 
     # Internals.
     cdef object _parse(self)
+    cdef int _fill_bulks(self, Frame *f) except -1
+    cdef int _start_fill(self, Py_ssize_t length) except -1
+    cdef char *_fill_ptr(self) noexcept
+    cdef int _filled(self, Py_ssize_t k) except -1
     cdef object _need_more(self)
     cdef object _complete(self, object obj)
     cdef int _reserve(self, Py_ssize_t length) except -1

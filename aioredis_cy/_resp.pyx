@@ -49,6 +49,26 @@ cdef extern from "Python.h":
     void PyObject_GC_Track(void *op)
     void PyObject_GC_UnTrack(void *op)
     int PyObject_GC_IsTracked(PyObject *op)
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    object PyMemoryView_FromMemory(char *mem, Py_ssize_t size, int flags)
+    int PyBUF_WRITE
+    void *PyUnicode_DATA(object text)
+
+
+cdef inline bint is_ascii(const char *s, Py_ssize_t n) noexcept nogil:
+    """True when none of the ``n`` bytes at ``s`` has its high bit set."""
+    cdef Py_ssize_t i = 0
+    cdef unsigned long long word
+    while i + 8 <= n:
+        memcpy(&word, s + i, 8)
+        if word & 0x8080808080808080ULL:
+            return False
+        i += 8
+    while i < n:
+        if <unsigned char>s[i] & 0x80:
+            return False
+        i += 1
+    return True
 
 
 cdef enum:
@@ -58,9 +78,11 @@ cdef enum:
     RESP_PREALLOC_MIN = 16                # lists this short are always preallocated
     RESP_DEFAULT_MAXBUF = 16 * 1024       # hiredis' REDIS_READER_MAX_BUF
     RESP_INITIAL_CAP = 16 * 1024
+    RESP_READ_SIZE = 64 * 1024            # get_buffer_c offers at least half of this much room
     RESP_RELEASE_FLOOR = 1024 * 1024      # an empty buffer above this (and maxbuf) is freed at once
     RESP_MAX_NUM_LINE = 64                # longest possible integer/length line, with slack
     RESP_MAX_DOUBLE = 326                 # hiredis' limit for a double's text
+    RESP_ASCII_COPY_MAX = 256             # UTF-8 text up to this size is checked for ASCII and copied
 
 cdef long long RESP_MAX_AGGREGATE = 0xFFFFFFFF   # hiredis' REDIS_READER_MAX_ARRAY_ELEMENTS
 
@@ -280,6 +302,18 @@ cdef class Reader:
         finally:
             PyBuffer_Release(&view)
 
+    def get_buffer(self):
+        """A writable memoryview to read the next input into; then call ``buffer_updated``.
+
+        The asyncio.BufferedProtocol way to feed (no copy). The view is only valid
+        until the next call of any other method.
+        """
+        return self.get_buffer_c()
+
+    def buffer_updated(self, Py_ssize_t nbytes):
+        """Take the first ``nbytes`` written to the last ``get_buffer()`` view as input."""
+        self.buffer_updated_c(nbytes)
+
     def gets(self, shouldDecode=True):
         """The next complete reply, or ``notEnoughData`` if none is buffered."""
         cdef DecodeKind saved
@@ -353,8 +387,8 @@ cdef class Reader:
                 k = self.payload_len - self.fill_done
                 if k > length:
                     k = length
-                memcpy(PyBytes_AS_STRING(self.fill_obj) + self.fill_done, data, k)
-                self.fill_done += k
+                memcpy(self._fill_ptr() + self.fill_done, data, k)
+                self._filled(k)
                 data += k
                 length -= k
                 if length == 0:
@@ -369,6 +403,41 @@ cdef class Reader:
             self._reserve(length)
         memcpy(self.buf + self.end, data, length)
         self.end += length
+        return 0
+
+    cdef object get_buffer_c(self):
+        """A writable view where the next bytes of the stream can be read to, in place.
+
+        While a big bulk string is being filled and nothing else is buffered, that is
+        the rest of the string itself (no copy at all); otherwise the free end of the
+        input buffer, at least RESP_READ_SIZE long. Good until buffer_updated_c.
+        """
+        if self.busy:
+            raise RuntimeError("Reader.get_buffer() called while the reader is parsing")
+        if self.pos == self.end and self.state == RS_FILL and self.fill_done < self.payload_len:
+            self.direct_fill = True
+            return PyMemoryView_FromMemory(self._fill_ptr() + self.fill_done,
+                                           self.payload_len - self.fill_done, PyBUF_WRITE)
+        self.direct_fill = False
+        if self.pos == self.end:
+            self.pos = 0
+            self.end = 0
+        if self.buf_cap - self.end < RESP_READ_SIZE // 2:
+            self._reserve(RESP_READ_SIZE)
+        return PyMemoryView_FromMemory(self.buf + self.end, self.buf_cap - self.end, PyBUF_WRITE)
+
+    cdef int buffer_updated_c(self, Py_ssize_t nbytes) except -1:
+        """``nbytes`` were written at the start of the view get_buffer_c returned last."""
+        if nbytes <= 0:
+            return 0
+        if self.direct_fill:
+            self.direct_fill = False
+            if nbytes > self.payload_len - self.fill_done:
+                raise ValueError("more bytes than the buffer holds")
+            return self._filled(nbytes)
+        if nbytes > self.buf_cap - self.end:
+            raise ValueError("more bytes than the buffer holds")
+        self.end += nbytes
         return 0
 
     cdef object parse_one(self):
@@ -412,6 +481,10 @@ cdef class Reader:
 
         while True:
             if self.state == RS_TYPE:
+                if self.depth != 0:
+                    f = &self.stack[self.depth - 1]
+                    if f.prealloc and f.expected - f.filled > 1:
+                        self._fill_bulks(f)
                 avail = self.end - self.pos
                 if avail <= 0:
                     return self._need_more()
@@ -453,9 +526,7 @@ cdef class Reader:
                         self.pos = hdr + v + 2
                     else:
                         if RESP_FILL_MIN <= v <= RESP_FILL_MAX:
-                            self.fill_obj = PyBytes_FromStringAndSize(NULL, v)
-                            self.fill_done = 0
-                            self.state = RS_FILL
+                            self._start_fill(v)
                         else:
                             self.state = RS_PAYLOAD
                         self.pos = hdr
@@ -553,8 +624,8 @@ cdef class Reader:
                 if k > self.end - self.pos:
                     k = self.end - self.pos
                 if k > 0:
-                    memcpy(PyBytes_AS_STRING(self.fill_obj) + self.fill_done, self.buf + self.pos, k)
-                    self.fill_done += k
+                    memcpy(self._fill_ptr() + self.fill_done, self.buf + self.pos, k)
+                    self._filled(k)
                     self.pos += k
                 if self.fill_done < self.payload_len or self.end - self.pos < 2:
                     return self._need_more()
@@ -562,7 +633,7 @@ cdef class Reader:
                 if s[0] != c'\r' or s[1] != c'\n':
                     self._fail("Bad bulk string terminator, expected CRLF")
                 obj = self.fill_obj
-                if self.dec_cur != DEC_NONE:
+                if self.dec_cur != DEC_NONE and not self.fill_text:
                     obj = self._decode(PyBytes_AS_STRING(self.fill_obj), self.payload_len)
                 self.fill_obj = None
                 self.pos += 2
@@ -599,6 +670,81 @@ cdef class Reader:
                     PyObject_GC_Track(<PyObject *>obj)
                 if f.kind == FK_ATTR:
                     break  # dropped: the value it annotates follows and takes its place
+
+    cdef int _start_fill(self, Py_ssize_t length) except -1:
+        """Enter RS_FILL for a bulk string of ``length`` bytes, allocated at its final size.
+
+        When it is to be decoded as UTF-8 it starts as the str itself, which is right as
+        long as the text is ASCII (``_filled`` checks); otherwise it is bytes, decoded at
+        the end.
+        """
+        if self.dec_cur == DEC_UTF8:
+            self.fill_obj = PyUnicode_New(length, 127)
+            self.fill_text = True
+        else:
+            self.fill_obj = PyBytes_FromStringAndSize(NULL, length)
+            self.fill_text = False
+        self.fill_done = 0
+        self.state = RS_FILL
+        return 0
+
+    cdef char *_fill_ptr(self) noexcept:
+        if self.fill_text:
+            return <char *>PyUnicode_DATA(self.fill_obj)
+        return PyBytes_AS_STRING(self.fill_obj)
+
+    cdef int _filled(self, Py_ssize_t k) except -1:
+        """``k`` more bytes were written at ``fill_done``; a str meeting a non-ASCII byte turns to bytes."""
+        cdef object raw
+        if self.fill_text and not is_ascii(self._fill_ptr() + self.fill_done, k):
+            raw = PyBytes_FromStringAndSize(NULL, self.payload_len)
+            memcpy(PyBytes_AS_STRING(raw), self._fill_ptr(), self.fill_done + k)
+            self.fill_obj = raw
+            self.fill_text = False
+        self.fill_done += k
+        return 0
+
+    cdef int _fill_bulks(self, Frame *f) except -1:
+        """Fast path for arrays of bulk strings (LRANGE, HGETALL, MGET ...).
+
+        Puts complete, well-formed ``$`` elements straight into the preallocated list
+        ``f``, all but its last one. Anything else (another type, nil, a partial or
+        malformed element) stops it, and the general parser takes over from there.
+        """
+        cdef const char *p
+        cdef Py_ssize_t avail, i, v, hdr
+        cdef unsigned int c
+        cdef object obj
+        while f.expected - f.filled > 1:
+            p = self.buf + self.pos
+            avail = self.end - self.pos
+            if avail < 4 or p[0] != c'$':
+                return 0
+            v = 0
+            i = 1
+            while i < avail and i <= 10:
+                c = <unsigned int>(<unsigned char>p[i]) - 48u
+                if c > 9u:
+                    break
+                v = v * 10 + c
+                i += 1
+            if i == 1 or i > 10 or (p[1] == c'0' and i > 2) or v > RESP_MAX_BULK:
+                return 0
+            hdr = i + 2
+            if avail - hdr < v + 2 or p[i] != c'\r' or p[i + 1] != c'\n':
+                return 0
+            if p[hdr + v] != c'\r' or p[hdr + v + 1] != c'\n':
+                return 0
+            if self.dec_cur == DEC_NONE:
+                obj = PyBytes_FromStringAndSize(p + hdr, v)
+            else:
+                obj = self._decode(p + hdr, v)
+            Py_INCREF(obj)
+            PyList_SET_ITEM(<list>f.container, f.filled, obj)
+            f.filled += 1
+            self.pos += hdr + v + 2
+            self.line_scanned = 0
+        return 0
 
     cdef object _need_more(self):
         if self.pos == self.end:
@@ -750,6 +896,12 @@ cdef class Reader:
 
     cdef object _decode(self, const char *s, Py_ssize_t n):
         cdef PyObject *raw
+        cdef object text
+        if self.dec_cur == DEC_UTF8 and n <= RESP_ASCII_COPY_MAX and is_ascii(s, n):
+            # Short ASCII text (most keys and values): a plain copy, no codec machinery.
+            text = PyUnicode_New(n, 127)
+            memcpy(PyUnicode_DATA(text), s, n)
+            return text
         if self.dec_cur == DEC_UTF8:
             raw = PyUnicode_DecodeUTF8_raw(s, n, self.errors_c)
         else:

@@ -4,7 +4,7 @@ import functools
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlparse
 
-from ._protocol import attach_converter
+from ._protocol import wait_convert, wait_make_dict, wait_ok
 
 __all__ = [
     "decode",
@@ -60,15 +60,6 @@ def _to_bytes(value) -> bytes:
     raise TypeError(f"cannot encode {type(value).__name__!r} as a key")
 
 
-def _is_ok(reply) -> bool:
-    return reply in (b"OK", "OK")
-
-
-def _pairs_to_dict(reply) -> dict:
-    it = iter(reply)
-    return dict(zip(it, it))
-
-
 def _settle_converted(result: asyncio.Future, convert: Callable, source: asyncio.Future) -> None:
     """Done-callback of a reply future: settle ``result`` with the converted reply."""
     if source.cancelled():
@@ -100,35 +91,18 @@ async def _await_converted(awaitable: Awaitable, convert: Callable):
     return convert(reply)
 
 
-def _converted(fut: Awaitable, convert: Callable) -> Awaitable:
-    """An awaitable of ``convert(reply)``; QUEUED (inside transactions) passes through.
+def _convert_later(fut: Awaitable, convert: Callable) -> Awaitable:
+    """The ``wait_*`` helpers' path when the protocol cannot convert the reply itself.
 
-    For the future of the command a connection queued last, the protocol applies
-    ``convert`` itself and the same future is returned; for another future it is a
-    new one settled by a done-callback. Either way ``gather`` needs no task per command.
+    Taken for a future other than the one a connection queued last, or for an
+    awaitable that is not a future: a new future settled by a done-callback (so
+    ``gather`` needs no task per command), or a coroutine.
     """
-    if attach_converter(fut, convert):
-        return fut   # the protocol converts the reply itself: nothing more to allocate
     if isinstance(fut, asyncio.Future):
         result = fut.get_loop().create_future()
         fut.add_done_callback(functools.partial(_settle_converted, result, convert))
         return result
     return _await_converted(fut, convert)
-
-
-def wait_ok(fut: Awaitable) -> Awaitable:
-    """Await it for True when the reply is OK (QUEUED passes through inside transactions)."""
-    return _converted(fut, _is_ok)
-
-
-def wait_convert(fut: Awaitable, type_: Callable, **kwargs) -> Awaitable:
-    """Await it for ``type_(reply, **kwargs)`` (QUEUED passes through inside transactions)."""
-    return _converted(fut, functools.partial(type_, **kwargs) if kwargs else type_)
-
-
-def wait_make_dict(fut: Awaitable) -> Awaitable:
-    """Await it for a dict made of a flat ``[k1, v1, k2, v2, ...]`` reply."""
-    return _converted(fut, _pairs_to_dict)
 
 
 class coerced_keys_dict(dict):

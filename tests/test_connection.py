@@ -208,6 +208,26 @@ async def test_large_values(create_connection):
     await conn.execute("DEL", "big")
 
 
+@pytest.mark.parametrize("odd_at", [None, 0, 500_000, (1 << 20) - 2])
+async def test_large_text_among_small_replies(create_connection, odd_at):
+    # Big values are read in place (the bytes or ASCII str being built); a non-ASCII
+    # character anywhere, and small replies on both sides, must not change a thing.
+    conn = await create_connection(encoding="utf-8")
+    text = "x" * (1 << 20)
+    if odd_at is not None:
+        text = text[:odd_at] + "\u00e9" + text[odd_at + 2:]
+    await conn.execute("SET", "big:text", text)
+    small = [conn.execute("INCR", "big:counter") for _ in range(100)]
+    replies = await asyncio.gather(
+        conn.execute("GET", "big:text"), *small, conn.execute("GET", "big:text", encoding=None),
+        conn.execute("GET", "big:text"), conn.execute("ECHO", "after"))
+    assert replies[0] == text and replies[-2] == text
+    assert replies[1:101] == list(range(1, 101))
+    assert replies[101] == text.encode()
+    assert replies[-1] == "after"
+    await conn.execute("DEL", "big:text", "big:counter")
+
+
 async def test_select(create_connection):
     conn = await create_connection()
     assert await conn.select(1) is True

@@ -47,6 +47,9 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
 
     def __init__(self, pool_or_conn):
         self._pool_or_conn = pool_or_conn
+        if type(self).execute is Redis.execute:
+            # Commands call the connection's (or pool's) execute directly: no extra frame.
+            self.execute = pool_or_conn.execute
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
@@ -159,6 +162,7 @@ class ContextRedis(Redis):
     def _release(self) -> None:
         if self._release_callback is not None:
             conn, self._pool_or_conn = self._pool_or_conn, None
+            self.__dict__.pop("execute", None)   # back to Redis.execute, which now fails
             self._release_callback(conn)
 
     def __await__(self):

@@ -2,6 +2,7 @@
 from collections import namedtuple
 from functools import lru_cache
 
+from .._protocol import pairs_to_dict
 from ..util import _NOTSET, wait_convert, wait_make_dict, wait_ok
 from ._checks import _check_int, _check_timeout
 
@@ -429,17 +430,10 @@ def parse_role(role):
     return role
 
 
-def _pairs_to_dict(reply):
-    if isinstance(reply, dict):
-        return reply
-    it = iter(reply)
-    return dict(zip(it, it))
-
-
 def _to_acl_user(reply):
     if reply is None:
         return None
-    user = _pairs_to_dict(reply)
+    user = pairs_to_dict(reply)
     if "selectors" in user:
-        user["selectors"] = [_pairs_to_dict(selector) for selector in user["selectors"]]
+        user["selectors"] = [pairs_to_dict(selector) for selector in user["selectors"]]
     return user

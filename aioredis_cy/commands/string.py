@@ -188,7 +188,7 @@ class StringCommandsMixin:
         :raises ValueError: several expiry options, or an unknown ``exist``
         """
         if not (expire or pexpire or exist or get or keepttl) and exat is None and pxat is None:
-            return wait_ok(self.execute(b"SET", key, value, encoding=encoding))   # the common case, fast
+            return wait_ok(self.execute(b"SET", key, value))   # the common case, fast; OK needs no decoding
         args = _expiry_args(
             expire=expire or None,
             pexpire=pexpire or None,
