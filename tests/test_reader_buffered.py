@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from aioredis_cy._resp import Reader
 from aioredis_cy.errors import ProtocolError, ReplyError
 
-from .test_reader_fuzz import NED, SETTINGS, DecodeFails, check, chunked, outcome, serialize, trees
+from .test_reader_fuzz import NED, SETTINGS, DecodeFails, check, chunked, drain, outcome, serialize, trees
 
 FILL_MIN = 64 * 1024   # from this size on, an unbuffered $ payload is filled in place
 
 
 def read_all(pieces, *, max_read=None, **kwargs):
     """Feed ``pieces`` through get_buffer/buffer_updated (at most ``max_read`` bytes a read),
-    reading replies after each read; outcomes as in test_reader_fuzz.feed_all."""
+    reading replies after each read; outcomes as in test_reader_fuzz.drain."""
     reader = Reader(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=NED, **kwargs)
     results = []
     for piece in pieces:
@@ -30,18 +30,8 @@ def read_all(pieces, *, max_read=None, **kwargs):
             view[:n] = piece[:n]
             reader.buffer_updated(n)
             piece = piece[n:]
-            while True:
-                try:
-                    reply = reader.gets()
-                except UnicodeDecodeError:
-                    results.append(DecodeFails())
-                    continue
-                except ProtocolError:
-                    results.append("protocol-error")
-                    return results, reader
-                if reply is NED:
-                    break
-                results.append(reply)
+            if not drain(reader, results):
+                return results, reader
     return results, reader
 
 

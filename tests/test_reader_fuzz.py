@@ -217,25 +217,31 @@ def chunked(draw, data):
     return [data[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
+def drain(reader, results):
+    """Append every complete reply to ``results``: values, DecodeFails() for a decode
+    error, and a final "protocol-error" (then it returns False)."""
+    while True:
+        try:
+            reply = reader.gets()
+        except UnicodeDecodeError:
+            results.append(DecodeFails())
+            continue
+        except ProtocolError:
+            results.append("protocol-error")
+            return False
+        if reply is NED:
+            return True
+        results.append(reply)
+
+
 def feed_all(cls, pieces, **kwargs):
-    """Feed ``pieces`` one by one, reading replies in between. Outcomes: values,
-    DecodeFails() for a decode error, and a final "protocol-error"."""
+    """Feed ``pieces`` one by one, reading replies in between (outcomes as in ``drain``)."""
     reader = cls(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=NED, **kwargs)
     results = []
     for piece in pieces:
         reader.feed(piece)
-        while True:
-            try:
-                reply = reader.gets()
-            except UnicodeDecodeError:
-                results.append(DecodeFails())
-                continue
-            except ProtocolError:
-                results.append("protocol-error")
-                return results, reader
-            if reply is NED:
-                break
-            results.append(reply)
+        if not drain(reader, results):
+            break
     return results, reader
 
 
