@@ -38,7 +38,9 @@ async def eventually(predicate, what="condition"):
 async def assert_accounted(pool):
     """At rest: every open connection is free, taken or the pub/sub one, within maxsize."""
     assert pool.size <= pool.maxsize
-    await eventually(lambda: not pool._releasing and not pool._creating, "releases settled")
+    # A dropped connection stays counted until its watcher sees it closed: wait for that too.
+    await eventually(lambda: not pool._releasing and not pool._creating
+                     and not any(conn.closed for conn in pool._conns), "releases settled")
     pubsub = {pool._pubsub_conn} if pool._pubsub_conn is not None else set()
     assert set(pool._free) | pool._used | pubsub == pool._conns
     assert pool.size == pool.freesize + len(pool._used) + len(pubsub)
