@@ -24,6 +24,29 @@ async def test_redis_over_a_connection(create_connection):
     assert await redis.execute("ECHO", "raw") == b"raw"
 
 
+async def test_commands_follow_a_replaced_connection(create_connection):
+    # Commands go straight to the connection's execute; replacing _pool_or_conn (as some
+    # 1.x code does) must move them along, and a subclass's own execute must stay in use.
+    first, second = await create_connection(db=1), await create_connection(db=2)
+    redis = Redis(first)
+    redis._pool_or_conn = second
+    assert await redis.set("moved", "here") is True
+    assert await second.execute("GET", "moved") == b"here"
+    assert await first.execute("EXISTS", "moved") == 0
+    await second.execute("DEL", "moved")
+
+    class Counting(Redis):
+        calls = 0
+
+        def execute(self, command, *args, **kwargs):
+            Counting.calls += 1
+            return super().execute(command, *args, **kwargs)
+
+    counting = Counting(first)
+    assert await counting.ping() == b"PONG"
+    assert Counting.calls == 1
+
+
 async def test_redis_over_a_pool(create_pool):
     pool = await create_pool()
     redis = Redis(pool)

@@ -47,9 +47,19 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
 
     def __init__(self, pool_or_conn):
         self._pool_or_conn = pool_or_conn
-        if type(self).execute is Redis.execute:
+
+    @property
+    def _pool_or_conn(self):
+        return self.__pool_or_conn
+
+    @_pool_or_conn.setter
+    def _pool_or_conn(self, pool_or_conn):
+        self.__pool_or_conn = pool_or_conn
+        if pool_or_conn is not None and type(self).execute is Redis.execute:
             # Commands call the connection's (or pool's) execute directly: no extra frame.
             self.execute = pool_or_conn.execute
+        else:
+            self.__dict__.pop("execute", None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
@@ -162,7 +172,6 @@ class ContextRedis(Redis):
     def _release(self) -> None:
         if self._release_callback is not None:
             conn, self._pool_or_conn = self._pool_or_conn, None
-            self.__dict__.pop("execute", None)   # back to Redis.execute, which now fails
             self._release_callback(conn)
 
     def __await__(self):
