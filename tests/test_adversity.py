@@ -34,11 +34,14 @@ async def test_killed_server_fails_every_pending_command(create_connection, star
         victim.start()
 
 
-async def test_connection_cut_mid_reply(create_connection, fault_proxy):
+@pytest.mark.parametrize("encoding", [None, "utf-8"])
+@pytest.mark.parametrize("cut_at", [1000, 60_000])
+async def test_connection_cut_mid_reply(create_connection, fault_proxy, encoding, cut_at):
+    # A big value is read in place (into its bytes or str); a cut leaves nothing half-made.
     proxy = await fault_proxy()
-    conn = await create_connection(proxy.address)
+    conn = await create_connection(proxy.address, encoding=encoding)
     await conn.execute("SET", "cut:big", b"x" * 500_000)
-    proxy.cut_after(1000)
+    proxy.cut_after(cut_at)
     big = conn.execute("GET", "cut:big")
     after = conn.execute("PING")
     with pytest.raises(ConnectionClosedError):

@@ -129,3 +129,11 @@ def test_buffer_updated_rejects_more_than_the_view():
     assert len(view) == 100_000   # the bulk string itself
     with pytest.raises(ValueError):
         reader.buffer_updated(100_001)
+
+
+@pytest.mark.parametrize("encoding", [None, "utf-8"])
+def test_big_bulk_string_with_a_bad_terminator_fails(encoding):
+    value = big_value(100_000, None)
+    wire = b"$%d\r\n%sXX:1\r\n" % (len(value), value)
+    results, _ = read_all([wire], max_read=4096, encoding=encoding)
+    assert results == ["protocol-error"]
