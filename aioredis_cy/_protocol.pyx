@@ -103,10 +103,12 @@ def pairs_to_dict(reply):
 cdef object convert_reply(object future, object converter):
     """``future`` itself when the protocol can apply ``converter`` to its reply, else another awaitable.
 
-    The protocol can do it for the command queued last, while it is pending: the usual
-    case of a command method that returns ``wait_*(self.execute(...))``.
+    The protocol can do it for the command queued last, while its reply is still to come:
+    the usual case of a command method that returns ``wait_*(self.execute(...))``. (Its
+    future can only be done by then if it was cancelled; it is then returned as it is,
+    which ends the way a converted copy would.)
     """
-    if _last_waiter is not None and _last_waiter.future is future and not future.done():
+    if _last_waiter is not None and _last_waiter.future is future:
         _last_waiter.converter = converter
         return future
     from aioredis_cy.util import _convert_later   # the rare path (util imports this module)

@@ -477,6 +477,19 @@ async def test_converter_on_an_older_future_still_converts(create_connection):
     assert await converted == 7
 
 
+async def test_converter_on_a_cancelled_future(create_connection):
+    from aioredis_cy.util import wait_ok
+
+    conn = await create_connection()
+    fut = conn.execute("SET", "conv:cancelled", "1")
+    fut.cancel()
+    converted = wait_ok(fut)
+    after = conn.execute("GET", "conv:cancelled")
+    with pytest.raises(asyncio.CancelledError):
+        await converted
+    assert await after == b"1"   # the SET's reply was read and dropped
+
+
 async def test_failing_converter_fails_only_its_command(create_connection):
     from aioredis_cy.util import wait_convert
 
