@@ -459,19 +459,6 @@ cdef class CoreProtocol:
         except Exception as exc:
             self.abort(ProtocolError(f"Failed to process a reply: {exc!r}"))
 
-    def data_received(self, data):
-        """The same for callers that hand over bytes (as a plain asyncio.Protocol gets them)."""
-        try:
-            if self.fast_reader is not None:
-                self.fast_reader.feed_c(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
-            else:
-                self.reader.feed(data)
-            self.process_replies()
-        except ProtocolError as exc:
-            self.abort(exc)
-        except Exception as exc:
-            self.abort(ProtocolError(f"Failed to process a reply: {exc!r}"))
-
     def eof_received(self):
         return False
 
@@ -681,7 +668,7 @@ cdef class CoreProtocol:
             return 0
         if waiter.converter is not None and not failed and not is_queued(reply):
             try:
-                reply = is_ok(reply) if waiter.converter is reply_is_ok else waiter.converter(reply)
+                reply = waiter.converter(reply)
             except Exception as exc:
                 reply = exc
                 failed = True

@@ -1,7 +1,7 @@
 # The contract of the RESP reader: what it stores and the C-level entry points.
 #
-# The protocol (``_protocol.pyx``) cimports ``Reader`` and calls ``get_buffer_c``/``buffer_updated_c``
-# (or ``feed_c``), ``set_decoding`` and ``parse_one`` directly; every other user goes through the
+# The protocol (``_protocol.pyx``) cimports ``Reader`` and calls ``get_buffer_c``/``buffer_updated_c``,
+# ``set_decoding`` and ``parse_one`` directly; every other user goes through the
 # hiredis-compatible Python methods (``feed``, ``gets``, ``set_encoding``, ``setmaxbuf``/``getmaxbuf``,
 # ``len``, ``has_data``) and ``get_buffer``/``buffer_updated``.
 from cpython.object cimport PyObject
@@ -57,7 +57,6 @@ cdef class Reader:
         object fill_obj           # RS_FILL: the bytes (or, when ``fill_text``, ASCII str) being filled
         Py_ssize_t fill_done
         bint fill_text            # fill_obj is the decoded str itself, as long as the text is ASCII
-        bint direct_fill          # the region get_buffer_c handed out is fill_obj's, not buf's
         bint busy                 # guards against re-entrant feed/parse from callbacks
         bint raising              # _complete is raising a deferred error (the state is fine)
 
@@ -79,15 +78,16 @@ cdef class Reader:
         const char *errors_c      # NULL means 'strict'
 
     # C-level API used by the protocol.
-    cdef int feed_c(self, const char *data, Py_ssize_t length) except -1
     cdef object get_buffer_c(self)
     cdef int buffer_updated_c(self, Py_ssize_t nbytes) except -1
     cdef object parse_one(self)
     cdef int set_decoding(self, object encoding) except -1
 
     # Internals.
+    cdef int feed_c(self, const char *data, Py_ssize_t length) except -1
     cdef object _parse(self)
     cdef int _fill_bulks(self, Frame *f) except -1
+    cdef bint _fills_in_place(self) noexcept
     cdef int _start_fill(self, Py_ssize_t length) except -1
     cdef char *_fill_ptr(self) noexcept
     cdef int _filled(self, Py_ssize_t k) except -1

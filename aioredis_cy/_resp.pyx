@@ -414,11 +414,9 @@ cdef class Reader:
         """
         if self.busy:
             raise RuntimeError("Reader.get_buffer() called while the reader is parsing")
-        if self.pos == self.end and self.state == RS_FILL and self.fill_done < self.payload_len:
-            self.direct_fill = True
+        if self._fills_in_place():
             return PyMemoryView_FromMemory(self._fill_ptr() + self.fill_done,
                                            self.payload_len - self.fill_done, PyBUF_WRITE)
-        self.direct_fill = False
         if self.pos == self.end:
             self.pos = 0
             self.end = 0
@@ -430,8 +428,7 @@ cdef class Reader:
         """``nbytes`` were written at the start of the view get_buffer_c returned last."""
         if nbytes <= 0:
             return 0
-        if self.direct_fill:
-            self.direct_fill = False
+        if self._fills_in_place():   # (nothing changed since get_buffer_c decided the same)
             if nbytes > self.payload_len - self.fill_done:
                 raise ValueError("more bytes than the buffer holds")
             return self._filled(nbytes)
@@ -670,6 +667,10 @@ cdef class Reader:
                     PyObject_GC_Track(<PyObject *>obj)
                 if f.kind == FK_ATTR:
                     break  # dropped: the value it annotates follows and takes its place
+
+    cdef bint _fills_in_place(self) noexcept:
+        """Whether the next input goes straight into the big bulk string being filled."""
+        return self.pos == self.end and self.state == RS_FILL and self.fill_done < self.payload_len
 
     cdef int _start_fill(self, Py_ssize_t length) except -1:
         """Enter RS_FILL for a bulk string of ``length`` bytes, allocated at its final size.
