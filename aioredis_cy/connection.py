@@ -121,7 +121,7 @@ def _check_address(address: Any) -> None:
 
 
 async def create_connection(address, *, db=None, password=None, ssl=None, encoding=None, parser=None,
-                            loop=None, timeout=None, connection_cls=None, username=None):
+                            loop=None, timeout=None, connection_cls=None, username=None, name=None):
     """Connect to Redis and return a ``RedisConnection`` (or ``connection_cls``) instance.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a ``redis://``,
@@ -129,7 +129,8 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
     system's CAs with host name checking; a ``rediss://`` URI may set TLS options instead
     (see :func:`~aioredis_cy.util.parse_url`). ``username`` (with ``password``) logs in as an
     ACL user. ``timeout`` bounds connecting and the AUTH/SELECT handshake
-    (``asyncio.TimeoutError``). ``loop`` is accepted for compatibility and ignored.
+    (``asyncio.TimeoutError``). ``name`` is sent as ``CLIENT SETNAME`` once connected.
+    ``loop`` is accepted for compatibility and ignored.
     """
     if connection_cls is None:
         connection_cls = RedisConnection
@@ -168,6 +169,8 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
                 await conn.auth(settings["password"], username=settings["username"])
             if db:
                 await conn.select(db)
+            if name is not None:
+                await conn.execute(b"CLIENT", b"SETNAME", name)
         except BaseException:
             conn.close()
             raise
