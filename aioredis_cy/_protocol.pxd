@@ -13,6 +13,8 @@ cdef enum CommandKind:
     KIND_PING = 6         # allowed in pub/sub mode, where the reply is [b'pong', payload]
     KIND_QUIT = 7         # allowed in pub/sub mode; the server closes after replying
     KIND_PUBSUB_CMD = 8   # a subscribe-family command name given to execute()
+    KIND_REFUSED = 9      # changes the reply stream (MONITOR, RESET, HELLO): refused
+    KIND_CLIENT = 10      # CLIENT: refused for CLIENT REPLY, else plain
 
 
 cdef class Waiter:
@@ -67,12 +69,14 @@ cdef class CoreProtocol:
         object unset_marker
 
     cpdef object execute(self, object command, tuple args, object encoding)
+    cpdef object execute_converted(self, object converter, object command, tuple args, object encoding)
+    cdef object send(self, object command, tuple args, object encoding, object converter)
     cdef object queue_command(self, object command, tuple args, object encoding,
-                              CommandKind kind, object arg)
+                              CommandKind kind, object arg, object converter)
     cdef object new_future(self)
     cdef int check_open(self) except -1
     cdef int push_waiter(self, object future, object encoding, CommandKind kind,
-                         object arg) except -1
+                         object arg, object converter) except -1
     cdef Waiter pop_waiter(self)
     cdef int schedule_flush(self) except -1
     cdef int process_replies(self) except -1

@@ -15,7 +15,7 @@ from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
 from .parser import reader_class
 from .pubsub import Channel
-from .util import _NOTSET, _check_positive_timeout, parse_url, wait_ok
+from .util import _NOTSET, _check_positive_timeout, _convert_later, parse_url, wait_ok
 
 __all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
 
@@ -199,6 +199,7 @@ class RedisConnection(AbcConnection):
             # The same method in C, one Python frame less per command; subclasses
             # that override execute() keep theirs.
             self.execute = protocol.command
+            self._execute_converted = protocol.command_converted
         self._transport = transport
         self._protocol = protocol
         self._address = address
@@ -219,6 +220,14 @@ class RedisConnection(AbcConnection):
         if encoding is _NOTSET:
             encoding = self._encoding
         return self._protocol.execute(command, args, encoding)
+
+    def _execute_converted(self, converter, command, *args, **kwargs):
+        """``execute`` whose future gets ``converter(reply)``: how command methods send.
+
+        Bound to the protocol's C method unless ``execute`` is overridden, in which
+        case the conversion is chained on what the override returns.
+        """
+        return _convert_later(self.execute(command, *args, **kwargs), converter)
 
     def execute_pubsub(self, command, *channels):
         """Send a (p|s)(un)subscribe command; await it for the list of confirmations.

@@ -6,13 +6,14 @@ closed. Readers blocked in ``get()``, ``wait_message()`` or ``iter()`` wake up a
 
 End of a stream, for :class:`Channel`:
 
-* after an unsubscribe (``close()``), buffered messages are still delivered; then a
-  ``get()`` that was waiting returns ``None``, and any later ``get()`` raises
-  :class:`~aioredis_cy.errors.ChannelClosedError` (as in aioredis 1.3.1);
-* after a connection loss (``close(exc)``), buffered messages are still delivered; then
-  every ``get()`` raises ``ChannelClosedError`` whose ``__cause__`` is the connection
-  error, so a reader cannot mistake a lost connection for an unsubscribe;
-* in both cases ``wait_message()`` returns False and ``iter()`` stops.
+* after an unsubscribe, ``conn.close()`` or a connection loss, buffered messages are
+  still delivered; then a ``get()`` that was waiting returns ``None`` and any later
+  ``get()`` raises :class:`~aioredis_cy.errors.ChannelClosedError`, as in aioredis 1.3.1
+  (so ``while True: msg = await ch.get(); if msg is None: break`` ends cleanly);
+* when the connection was lost (not closed by the user), that ``ChannelClosedError``
+  says so and its ``__cause__`` is the connection error;
+* in every case ``is_active`` becomes False, ``wait_message()`` returns False and
+  ``iter()`` stops.
 """
 import asyncio
 import json
@@ -22,7 +23,7 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from .abc import AbcChannel
-from .errors import ChannelClosedError
+from .errors import ChannelClosedError, ConnectionForcedCloseError
 from .util import _to_bytes
 
 __all__ = ["Channel", "EndOfStream", "Receiver"]
@@ -105,11 +106,12 @@ class _MessageQueue:
         return True
 
     def _end_of_stream(self, waited: bool):
-        """What a reader gets from a drained, closed queue: EndOfStream or an exception."""
-        if self._close_exc is not None:
-            raise ChannelClosedError("Connection lost; no more messages") from self._close_exc
+        """What a reader gets from a drained, closed queue: EndOfStream if it waited, else an error."""
         if waited:
             return EndOfStream
+        exc = self._close_exc
+        if exc is not None and not isinstance(exc, ConnectionForcedCloseError):
+            raise ChannelClosedError(f"Connection lost; no more messages: {exc}") from exc
         raise ChannelClosedError()
 
     async def _next_item(self):

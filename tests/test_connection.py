@@ -456,13 +456,12 @@ async def test_create_connection_timeout(create_connection, fault_proxy):
 
 
 async def test_converter_rides_on_the_command_future(create_connection):
-    from aioredis_cy.util import wait_convert, wait_ok
+    from aioredis_cy.util import reply_is_ok, wait_convert
 
     conn = await create_connection()
-    fut = conn.execute("SET", "conv:key", "41")
-    converted = wait_ok(fut)
-    assert converted is fut   # no second future for the command queued last
-    assert await converted is True
+    fut = conn._execute_converted(reply_is_ok, "SET", "conv:key", "41")
+    assert conn.pending == 1
+    assert await fut is True   # converted by the protocol, no second future
     assert await wait_convert(conn.execute("INCR", "conv:key"), str) == "42"
 
 
