@@ -47,7 +47,7 @@ cdef class CoreProtocol:
         bint flush_scheduled
         bint writing_paused
         bint closing
-        object close_exc
+        readonly object close_exc   # why the connection closed, or None
         object closed_waiter
         dict future_kwargs   # {'loop': loop} when its create_future() makes plain asyncio futures
 

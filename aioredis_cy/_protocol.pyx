@@ -24,6 +24,7 @@ from aioredis_cy.errors import (
     ConnectionForcedCloseError,
     ProtocolError,
     RedisError,
+    ReplyError,
 )
 
 cdef extern from "Python.h":
@@ -393,6 +394,11 @@ cdef class CoreProtocol:
         self.not_enough = not_enough
         self.fast_reader = reader if isinstance(reader, Reader) else None
 
+    @property
+    def has_reader(self):
+        """True once a reader is attached (by the protocol factory or the connection)."""
+        return self.reader is not None
+
     def set_default_encoding(self, encoding, unset_marker):
         """``command()`` decodes with ``encoding`` when called with ``unset_marker`` (the default)."""
         if encoding is not None:
@@ -564,6 +570,9 @@ cdef class CoreProtocol:
     cdef int check_open(self) except -1:
         """Raise ConnectionClosedError if no command can be sent."""
         if self.transport is None or self.closing:
+            if isinstance(self.close_exc, ReplyError):
+                # The server refused the connection (e.g. MaxClientsError): say so again.
+                raise type(self.close_exc)(*self.close_exc.args)
             if self.close_exc is not None:
                 raise ConnectionClosedError(f"Connection closed: {self.close_exc}")
             raise ConnectionClosedError("Connection closed or corrupted")
@@ -658,6 +667,11 @@ cdef class CoreProtocol:
                     return self.dispatch_pubsub(<list>reply)
         head = self.pop_waiter()
         if head is None:
+            if PyExceptionInstance_Check(reply):
+                # An error nobody asked for is the server's reason for closing
+                # (e.g. "max number of clients reached", sent on accept).
+                self.abort(reply)
+                return 0
             raise ProtocolError(f"Got a reply with no pending command: {reply!r:.100}")
         return self.resolve(head, reply)
 
