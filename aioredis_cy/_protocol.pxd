@@ -66,6 +66,8 @@ cdef class CoreProtocol:
         object pubsub_patterns
         readonly Py_ssize_t in_pubsub
         object subscribe_handler
+        set full_queues      # pub/sub queues past their bound; reading is paused while any
+        readonly bint reading_paused   # stopped by a full pub/sub queue
         object unset_marker
 
     cpdef object execute(self, object command, tuple args, object encoding)
@@ -85,5 +87,6 @@ cdef class CoreProtocol:
     cdef int resolve(self, Waiter waiter, object reply) except -1
     cdef int dispatch_pubsub(self, list reply) except -1
     cdef int track_subscription(self, list reply, object channel) except -1
+    cdef int deliver(self, object channel, object message) except -1
     cdef object finish_transaction(self, object reply)
     cdef int fail_all(self, object exc) except -1

@@ -381,6 +381,8 @@ cdef class CoreProtocol:
         self.pubsub_patterns = {}
         self.in_pubsub = 0
         self.subscribe_handler = None
+        self.full_queues = set()
+        self.reading_paused = False
         self.unset_marker = None
 
     # -- setup -------------------------------------------------------------
@@ -744,12 +746,12 @@ cdef class CoreProtocol:
         if kind == PS_MESSAGE or kind == PS_SMESSAGE:
             channel = self.pubsub_channels.get(reply[1])
             if channel is not None:
-                channel.put_nowait(reply[2])
+                self.deliver(channel, reply[2])
             return 0
         if kind == PS_PMESSAGE:
             channel = self.pubsub_patterns.get(reply[1])
             if channel is not None:
-                channel.put_nowait((reply[2], reply[3]))
+                self.deliver(channel, (reply[2], reply[3]))
             return 0
         if kind in PS_CONFIRMATIONS:
             channel = None
@@ -768,6 +770,30 @@ cdef class CoreProtocol:
                 raise ProtocolError("Got PONG with no pending PING")
             return self.resolve(waiter, reply[1] or b"PONG")
         raise ProtocolError(f"Unexpected reply in pub/sub mode: {reply!r:.100}")
+
+    cdef int deliver(self, object channel, object message) except -1:
+        """Queue a pub/sub message; stop reading while a queue is past its bound.
+
+        ``put_nowait`` returns the queue that is now full (ours do; other channels
+        return None). Paused, the server's client-output-buffer-limit applies to us.
+        """
+        cdef object full = channel.put_nowait(message)
+        if full is None:
+            return 0
+        full._hold(self)
+        self.full_queues.add(full)
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        return 0
+
+    def queue_drained(self, queue):
+        """A full queue drained below half its bound (or closed): read again if none is left full."""
+        self.full_queues.discard(queue)
+        if self.reading_paused and not self.full_queues:
+            self.reading_paused = False
+            if self.transport is not None and not self.closing:
+                self.transport.resume_reading()
 
     cdef int track_subscription(self, list reply, object channel) except -1:
         """Update the channel maps and the subscription count from a confirmation."""
