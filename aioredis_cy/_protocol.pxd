@@ -26,6 +26,15 @@ cdef class Waiter:
     cdef object converter   # applied to a successful reply (QUEUED passes through), or None
 
 
+cdef class BatchReplies:
+    # The stand-in future of every command of one batch (see CoreProtocol.execute_batch).
+    cdef list outcomes
+    cdef Py_ssize_t expected
+    cdef object future
+
+    cdef int add(self, object outcome) except -1
+
+
 cdef class OutputBuffer:
     # Encoded commands waiting for the once-per-iteration flush.
     cdef char *data

@@ -124,6 +124,30 @@ cdef class Waiter:
     """
 
 
+cdef class BatchReplies:
+    """Stands in for the futures of a batch's commands: collects their outcomes in order.
+
+    The protocol resolves it once per reply as it would a future (an outcome is the
+    reply, converted, or its exception); the last one settles ``future`` with the list.
+    A cancelled batch keeps collecting, so its replies are read and dropped in order.
+    """
+
+    def done(self):
+        return False
+
+    def set_result(self, reply):
+        self.add(reply)
+
+    def set_exception(self, exc):
+        self.add(exc)
+
+    cdef int add(self, object outcome) except -1:
+        self.outcomes.append(outcome)
+        if len(self.outcomes) == self.expected and not self.future.done():
+            self.future.set_result(self.outcomes)
+        return 0
+
+
 cdef Py_ssize_t format_int(char *buf, long long value) noexcept:
     """Write the decimal form of ``value`` at ``buf``; return its length (at most 20)."""
     cdef char tmp[24]
@@ -541,6 +565,65 @@ cdef class CoreProtocol:
             futures.append(future)
         self.schedule_flush()
         return futures
+
+    def execute_batch(self, list commands):
+        """Send ``commands``, each ``(command, args, encoding, converter)``, in one go.
+
+        Returns ``(future, refused)``: the future of the list of outcomes (reply, converted
+        unless QUEUED, or its exception) of the commands sent, in order, and a dict of
+        the exception of each command refused before any byte of it was written, by its
+        index in ``commands`` (None when none was).
+        """
+        cdef BatchReplies batch = BatchReplies.__new__(BatchReplies)
+        cdef Py_ssize_t start, index = 0
+        cdef CommandKind kind
+        cdef object arg
+        cdef dict refused = None
+        cdef tuple item
+        self.check_open()
+        batch.outcomes = []
+        batch.expected = 0
+        batch.future = self.new_future()
+        for item in commands:
+            command, args, encoding, converter = item
+            start = self.out.length
+            try:
+                if encoding is not None and encoding is not self.encoding:
+                    check_encoding(encoding)
+                kind = classify(command)
+                arg = None
+                if kind == KIND_PUBSUB_CMD:
+                    raise TypeError("pub/sub commands cannot be pipelined")
+                if kind == KIND_CLIENT:
+                    kind = KIND_REFUSED if args and is_word((<tuple>args)[0], b"REPLY") else KIND_PLAIN
+                if kind == KIND_REFUSED:
+                    raise RedisError(f"{command!r} changes how the server replies: it cannot be pipelined")
+                if self.in_pubsub and kind != KIND_PING and kind != KIND_QUIT:
+                    raise RedisError("Connection in SUBSCRIBE mode")
+                if kind == KIND_SELECT and len(<tuple>args) == 1:
+                    arg = (<tuple>args)[0]
+                elif kind == KIND_EXEC:
+                    encoding = None
+                self.out.write_header(b'*', len(<tuple>args) + 1)
+                self.out.write_bulk(command)
+                for value in <tuple>args:
+                    self.out.write_bulk(value)
+            except Exception as exc:
+                self.out.length = start   # nothing of a refused command is sent
+                if refused is None:
+                    refused = {}
+                refused[index] = exc
+            else:
+                self.push_waiter(batch, encoding, kind, arg, converter)
+                batch.expected += 1
+                if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
+                    self.flush()
+            index += 1
+        if batch.expected == 0:
+            batch.future.set_result(batch.outcomes)
+        else:
+            self.schedule_flush()
+        return batch.future, refused
 
     cdef object queue_command(self, object command, tuple args, object encoding,
                               CommandKind kind, object arg, object converter):
