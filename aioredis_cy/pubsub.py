@@ -68,7 +68,7 @@ class _MessageQueue:
         self._close_exc: Optional[BaseException] = None
         self._maxsize = maxsize
         self._received = 0
-        self._flow = None   # the protocol that stopped reading because this queue is full
+        self._flow: Any = None   # the protocol that stopped reading because this queue is full
 
     def _put(self, data):
         """Append a message and wake the readers; ignored once closed.
