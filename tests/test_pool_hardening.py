@@ -97,8 +97,8 @@ async def test_clear_stops_counting_at_once(create_pool):
 async def test_create_pool_at_maxclients_raises(create_pool, create_connection, start_server):
     full = start_server("maxclients", "maxclients 2")
     for _ in range(3):   # fill every place (one may still be held by an earlier test's client)
-        holder = await create_connection(full.tcp_address)
         try:
+            holder = await create_connection(full.tcp_address)
             await holder.execute(b"PING")
         except MaxClientsError:
             break
@@ -134,9 +134,10 @@ async def test_name_on_redis_factories(create_redis, create_redis_pool):
 
 
 async def test_health_check_drops_dead_idle_connection(create_pool):
-    pool = await create_pool(minsize=1, maxsize=1, health_check_interval=1e-9)
+    pool = await create_pool(minsize=1, maxsize=1, health_check_interval=0.001)
     conn = await pool.acquire()
     pool.release(conn)
+    await asyncio.sleep(0.01)   # idle longer than the interval
     killer = await create_pool(minsize=1, maxsize=1)
     conn_id = await conn.execute(b"CLIENT", b"ID")
     assert await killer.execute(b"CLIENT", b"KILL", b"ID", conn_id) == 1
@@ -158,7 +159,7 @@ async def _pings(conn):
     return 0
 
 
-@pytest.mark.parametrize("interval, expected", [(1e-9, 1), (3600, 0)])
+@pytest.mark.parametrize("interval, expected", [(0.001, 1), (3600, 0)])
 async def test_health_check_pings_only_idle_connections(create_pool, start_server, interval, expected):
     own = start_server("health-check")
     pool = await create_pool(own.tcp_address, minsize=1, maxsize=1, name="hc",
@@ -166,6 +167,7 @@ async def test_health_check_pings_only_idle_connections(create_pool, start_serve
     conn = await pool.acquire()
     await conn.execute(b"CONFIG", b"RESETSTAT")
     pool.release(conn)
+    await asyncio.sleep(0.01)   # idle longer than the short interval
     conn = await pool.acquire()
     assert await _pings(conn) == expected
     pool.release(conn)
