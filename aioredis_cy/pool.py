@@ -31,7 +31,7 @@ from typing import Any, Deque, Dict, List, Optional, Set
 
 from .abc import AbcConnection, AbcPool
 from .connection import _merge_uri_options, create_connection
-from .errors import ConnectionClosedError, PoolClosedError, RedisError, ReplyError
+from .errors import ConnectionClosedError, MaxClientsError, PoolClosedError, RedisError, ReplyError
 from .util import _check_positive_timeout, _convert_later
 
 __all__ = ["create_pool", "ConnectionsPool"]
@@ -113,9 +113,16 @@ def _refused(reply: asyncio.Future) -> bool:
 
 
 async def _checked(conn) -> None:
-    """PING a new connection (a server at maxclients answers with MaxClientsError)."""
+    """PING a new connection: a server at maxclients answers with MaxClientsError.
+
+    Other error replies (NOAUTH, say) still show that the server took the connection.
+    """
     try:
         await conn.execute(b"PING")
+    except ReplyError as exc:
+        if isinstance(exc, MaxClientsError):
+            conn.close()
+            raise
     except BaseException:
         conn.close()
         raise
@@ -126,7 +133,12 @@ def _close_after(conn, earlier: Optional[asyncio.Future]) -> None:
     if earlier is None or earlier.done():
         conn.close()
     else:
-        earlier.add_done_callback(lambda fut: (_ignore_result(fut), conn.close()))
+        earlier.add_done_callback(lambda fut: _close_when_done(conn, fut))
+
+
+def _close_when_done(conn, fut: asyncio.Future) -> None:
+    _ignore_result(fut)
+    conn.close()
 
 
 async def create_pool(address, *, db=None, password=None, ssl=None, encoding=None, minsize=1, maxsize=10,
