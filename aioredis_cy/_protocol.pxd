@@ -65,7 +65,7 @@ cdef class CoreProtocol:
         bint flush_scheduled
         bint writing_paused
         bint closing
-        object close_exc
+        readonly object close_exc   # why the connection closed, or None
         object closed_waiter
         dict future_kwargs   # {'loop': loop} when its create_future() makes plain asyncio futures
 
@@ -84,6 +84,8 @@ cdef class CoreProtocol:
         object pubsub_patterns
         readonly Py_ssize_t in_pubsub
         object subscribe_handler
+        set full_queues      # pub/sub queues past their bound; reading is paused while any
+        readonly bint reading_paused   # stopped by a full pub/sub queue
         object unset_marker
 
     cpdef object execute(self, object command, tuple args, object encoding)
@@ -103,5 +105,6 @@ cdef class CoreProtocol:
     cdef int resolve(self, Waiter waiter, object reply) except -1
     cdef int dispatch_pubsub(self, list reply) except -1
     cdef int track_subscription(self, list reply, object channel) except -1
+    cdef int deliver(self, object channel, object message) except -1
     cdef object finish_transaction(self, object reply)
     cdef int fail_all(self, object exc) except -1

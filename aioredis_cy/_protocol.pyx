@@ -24,6 +24,7 @@ from aioredis_cy.errors import (
     ConnectionForcedCloseError,
     ProtocolError,
     RedisError,
+    ReplyError,
 )
 
 cdef extern from "Python.h":
@@ -520,6 +521,8 @@ cdef class CoreProtocol:
         self.pubsub_patterns = {}
         self.in_pubsub = 0
         self.subscribe_handler = None
+        self.full_queues = set()
+        self.reading_paused = False
         self.unset_marker = None
 
     # -- setup -------------------------------------------------------------
@@ -532,6 +535,11 @@ cdef class CoreProtocol:
         self.reader = reader
         self.not_enough = not_enough
         self.fast_reader = reader if isinstance(reader, Reader) else None
+
+    @property
+    def has_reader(self):
+        """True once a reader is attached (by the protocol factory or the connection)."""
+        return self.reader is not None
 
     def set_default_encoding(self, encoding, unset_marker):
         """``command()`` decodes with ``encoding`` when called with ``unset_marker`` (the default)."""
@@ -766,6 +774,9 @@ cdef class CoreProtocol:
     cdef int check_open(self) except -1:
         """Raise ConnectionClosedError if no command can be sent."""
         if self.transport is None or self.closing:
+            if isinstance(self.close_exc, ReplyError):
+                # The server refused the connection (e.g. MaxClientsError): say so again.
+                raise type(self.close_exc)(*self.close_exc.args)
             if self.close_exc is not None:
                 raise ConnectionClosedError(f"Connection closed: {self.close_exc}")
             raise ConnectionClosedError("Connection closed or corrupted")
@@ -860,6 +871,11 @@ cdef class CoreProtocol:
                     return self.dispatch_pubsub(<list>reply)
         head = self.pop_waiter()
         if head is None:
+            if PyExceptionInstance_Check(reply):
+                # An error nobody asked for is the server's reason for closing
+                # (e.g. "max number of clients reached", sent on accept).
+                self.abort(reply)
+                return 0
             raise ProtocolError(f"Got a reply with no pending command: {reply!r:.100}")
         return self.resolve(head, reply)
 
@@ -932,12 +948,12 @@ cdef class CoreProtocol:
         if kind == PS_MESSAGE or kind == PS_SMESSAGE:
             channel = self.pubsub_channels.get(reply[1])
             if channel is not None:
-                channel.put_nowait(reply[2])
+                self.deliver(channel, reply[2])
             return 0
         if kind == PS_PMESSAGE:
             channel = self.pubsub_patterns.get(reply[1])
             if channel is not None:
-                channel.put_nowait((reply[2], reply[3]))
+                self.deliver(channel, (reply[2], reply[3]))
             return 0
         if kind in PS_CONFIRMATIONS:
             channel = None
@@ -956,6 +972,30 @@ cdef class CoreProtocol:
                 raise ProtocolError("Got PONG with no pending PING")
             return self.resolve(waiter, reply[1] or b"PONG")
         raise ProtocolError(f"Unexpected reply in pub/sub mode: {reply!r:.100}")
+
+    cdef int deliver(self, object channel, object message) except -1:
+        """Queue a pub/sub message; stop reading while a queue is past its bound.
+
+        ``put_nowait`` returns the queue that is now full (ours do; other channels
+        return None). Paused, the server's client-output-buffer-limit applies to us.
+        """
+        cdef object full = channel.put_nowait(message)
+        if full is None:
+            return 0
+        full._hold(self)
+        self.full_queues.add(full)
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        return 0
+
+    def queue_drained(self, queue):
+        """A full queue drained below half its bound (or closed): read again if none is left full."""
+        self.full_queues.discard(queue)
+        if self.reading_paused and not self.full_queues:
+            self.reading_paused = False
+            if self.transport is not None and not self.closing:
+                self.transport.resume_reading()
 
     cdef int track_subscription(self, list reply, object channel) except -1:
         """Update the channel maps and the subscription count from a confirmation."""

@@ -507,3 +507,22 @@ async def test_converter_lets_queued_through(create_connection):
     await conn.execute("MULTI")
     assert await wait_ok(conn.execute("SET", "conv:tx", "1")) == b"QUEUED"
     assert await conn.execute("EXEC") == [b"OK"]
+
+
+async def test_server_refusing_the_connection_gives_max_clients_error(start_server, create_connection):
+    """The server's error on accept, sent before any command, is what the caller sees.
+
+    The connect fails with it when it arrived before the connect returned (usual under
+    uvloop), else the first command does; never a ProtocolError.
+    """
+    from aioredis_cy.errors import MaxClientsError
+
+    full = start_server("maxclients-1", "maxclients 1")
+    holder = await create_connection(full.tcp_address)
+    for _ in range(5):
+        with pytest.raises(MaxClientsError):
+            conn = await create_connection(full.tcp_address)
+            await conn.execute(b"PING")
+    with pytest.raises(MaxClientsError):
+        await create_connection(full.tcp_address, db=1)   # the handshake gets the error
+    assert await holder.execute(b"PING") == b"PONG"

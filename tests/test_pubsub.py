@@ -512,3 +512,60 @@ async def test_100k_messages_in_order(server):
     finally:
         pool.close()
         await pool.wait_closed()
+
+
+# -- bound and flow control ------------------------------------------------------------
+
+
+def test_channel_bound_is_validated():
+    assert Channel("c", False)._maxsize == 10_000
+    for bad in (0, -1, 1.5, True, None):
+        with pytest.raises(ValueError):
+            Channel("c", False, maxsize=bad)
+    with pytest.raises(ValueError):
+        Receiver(maxsize=0)
+
+
+@pytest.mark.parametrize("use_receiver", [False, True])
+async def test_reading_pauses_at_the_bound_and_resumes_when_drained(create_connection, use_receiver):
+    sub = await create_connection()
+    pub = await create_connection()
+    if use_receiver:
+        queue = Receiver(maxsize=50)
+        await sub.execute_pubsub("subscribe", queue.channel("bound:a"))
+    else:
+        queue = Channel("bound:a", False, maxsize=50)
+        await sub.execute_pubsub("subscribe", queue)
+    total, pad = 400, b"." * 10_000
+    for i in range(total):
+        pub.execute("publish", "bound:a", b"%d:%s" % (i, pad))
+    await pub.execute("PING")   # every message is published
+    await eventually(lambda: sub._protocol.reading_paused)
+    assert len(queue._items) < 50 + 100   # the bound, plus what one read held beyond it
+    received = []
+    while len(received) < total:
+        item = await asyncio.wait_for(queue.get(), HANG)
+        received.append(item[1] if use_receiver else item)
+    assert received == [b"%d:%s" % (i, pad) for i in range(total)]
+    assert not sub._protocol.reading_paused
+
+
+async def test_slow_subscriber_disconnected_by_the_server_is_told_why(start_server, create_connection):
+    limited = start_server("pubsub-limit", "client-output-buffer-limit pubsub 1mb 0 0")
+    sub = await create_connection(limited.tcp_address)
+    pub = await create_connection(limited.tcp_address)
+    ch = Channel("slow:a", False, maxsize=20)
+    await sub.execute_pubsub("subscribe", ch)
+    payload = b"x" * 100_000
+    sent = 0
+    while await pub.execute("publish", "slow:a", payload) == 1:   # until the server drops us
+        sent += 1
+        assert sent < 2_000, "the server never applied its output buffer limit"
+    assert len(ch._items) < 20 + 20   # held back by the bound, not by the client's memory
+    received = 0
+    while await asyncio.wait_for(ch.wait_message(), HANG):   # an aioredis 1.x reader loop
+        assert await ch.get() == payload
+        received += 1
+    assert 20 <= received < sent
+    with pytest.raises(ChannelClosedError, match=f"after {received} messages.*client-output-buffer-limit"):
+        await ch.get()
