@@ -159,12 +159,14 @@ class TransactionsCommandsMixin:
 class _CommandBuffer:
     """Stands in for the connection under a pipeline: records commands instead of sending them."""
 
-    __slots__ = ("_target", "_commands", "_loop")
+    __slots__ = ("_target", "_commands", "_loop", "in_method", "direct")
 
     def __init__(self, target, commands: list) -> None:
         self._target = target
         self._commands = commands
         self._loop = None
+        self.in_method = False  # True while a command method of the pipeline runs
+        self.direct = []        # futures of commands sent straight through ``.connection``
 
     def execute(self, command, *args, **kwargs):
         """Record the command (checking its arguments now); return the future of its reply."""
@@ -173,6 +175,8 @@ class _CommandBuffer:
             self._loop = asyncio.get_running_loop()
         future = self._loop.create_future()
         self._commands.append((future, command, args, kwargs))
+        if not self.in_method:
+            self.direct.append(future)
         return future
 
     def execute_pubsub(self, command, *channels):
@@ -254,6 +258,13 @@ def _drive(coro, step, future: asyncio.Future) -> None:
             functools.partial(_copy_outcome, target=future))
 
 
+def _failed(exc: Exception) -> asyncio.Future:
+    """A future already holding ``exc``."""
+    future = asyncio.get_running_loop().create_future()
+    future.set_exception(exc)
+    return future
+
+
 class Pipeline:
     """Buffers commands and sends them together on one connection.
 
@@ -276,7 +287,8 @@ class Pipeline:
         self._results = []      # one future per command method call
         self._converters = []   # (suspended coroutine, what it waits for, result future)
         self._replies = []      # the connection's reply futures, in sending order
-        self._redis = commands_factory(_CommandBuffer(pool_or_connection, self._commands))
+        self._buffer = _CommandBuffer(pool_or_connection, self._commands)
+        self._redis = commands_factory(self._buffer)
 
     def __getattr__(self, name):
         if self._done:
@@ -289,7 +301,13 @@ class Pipeline:
         def buffered(*args, **kwargs):
             if self._done:
                 raise AssertionError(_EXECUTED)
-            return self._track(attr(*args, **kwargs))
+            self._buffer.in_method = True
+            try:
+                return self._track(attr(*args, **kwargs))
+            except Exception as exc:  # as in 1.x: the call's future holds its error
+                return self._track(_failed(exc))
+            finally:
+                self._buffer.in_method = False
 
         setattr(self, name, buffered)   # later look-ups skip __getattr__
         return buffered
@@ -530,6 +548,10 @@ class MultiExec(Pipeline):
         self._convert()
 
     def _raise_for(self, errors: list, return_exceptions: bool) -> None:
+        # As in 1.x, a command sent through ``tr.connection`` is no result, but its error counts.
+        for future in self._buffer.direct:
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                errors.append(future.exception())
         if self._watch_failed and not return_exceptions:
             raise WatchVariableError(errors)
         super()._raise_for(errors, return_exceptions)
