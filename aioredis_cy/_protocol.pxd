@@ -26,6 +26,15 @@ cdef class Waiter:
     cdef object converter   # applied to a successful reply (QUEUED passes through), or None
 
 
+cdef class CommandRecorder:
+    # A pipeline's stand-in connection: appends (future, command, args, kwargs, converter).
+    cdef list commands
+    cdef object loop
+    cdef dict future_kwargs
+
+    cdef object new_future(self)
+
+
 cdef class BatchReplies:
     # The stand-in future of every command of one batch (see CoreProtocol.execute_batch).
     cdef list outcomes
