@@ -434,7 +434,9 @@ class ConnectionsPool(AbcPool):
             conns = [taken]
         replies = [conn.execute(b"SELECT", db) for conn in conns]
         try:
-            await asyncio.gather(*replies)
+            for outcome in await asyncio.gather(*replies, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
         except BaseException:
             # All or nothing: a connection that switched, or may yet, is dropped.
             for conn, reply in zip(conns, replies):
