@@ -3,7 +3,8 @@
 :class:`PyReader` has the same contract as the Cython :class:`aioredis_cy._resp.Reader`
 (and hiredis.Reader's interface): ``feed()`` bytes in, ``gets()`` replies out. It keeps
 its parse position and the stack of open aggregates between calls, so a reply arriving
-in pieces is parsed once, and nesting depth is limited by memory only.
+in pieces is parsed once. Nothing recurses; nesting is limited to :data:`MAX_DEPTH` levels
+and inline lines (``+ - (``) to :data:`MAX_LINE` bytes, as in the Cython reader.
 
 :func:`reader_class` maps a parser name (``"cython"``, ``"python"``, ``"hiredis"``) to
 a reader class; :data:`DEFAULT_PARSER` is the name chosen when the package was built.
@@ -20,7 +21,7 @@ try:
 except ImportError:  # not built by setup.py (e.g. a source checkout): the compiled reader
     DEFAULT_PARSER = "cython"
 
-__all__ = ["PyReader", "DEFAULT_PARSER", "PARSERS", "reader_class"]
+__all__ = ["PyReader", "DEFAULT_PARSER", "PARSERS", "MAX_DEPTH", "MAX_LINE", "reader_class"]
 
 PARSERS = ("cython", "python", "hiredis")
 
@@ -50,6 +51,10 @@ MAX_AGGREGATE = 0xFFFFFFFF  # hiredis' limit on aggregate lengths
 MAX_NUM_LINE = 64  # longest possible integer/length line, with slack
 MAX_DOUBLE = 326  # hiredis' limit for a double's text
 DEFAULT_MAXBUF = 16 * 1024
+MAX_DEPTH = 1024  # open aggregates at once (hiredis' limit); deeper: protocol error
+MAX_LINE = 4 * 1024 * 1024  # longest + - ( line content; longer: protocol error
+_TOO_DEEP = f"Protocol error, reply nesting deeper than {MAX_DEPTH} levels"
+_LINE_TOO_LONG = f"Protocol error, line longer than {MAX_LINE} bytes"
 
 _TYPE_BYTES = frozenset(b"$:+-*%~>|_#,(=!")
 _AGGREGATES = frozenset(b"*%~>|")
@@ -82,31 +87,6 @@ def _to_int(line):
     if value < _INT64_MIN or value > _INT64_MAX:
         return None
     return value
-
-
-def _hashable(root):
-    """A hashable stand-in for a map key built from aggregates: lists become tuples, maps
-    tuples of (key, value) pairs, recursively (without recursion: keys may nest deeply)."""
-    if type(root) is not list and type(root) is not dict:
-        return root
-    order = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        for child in node if type(node) is list else node.values():
-            if type(child) is list or type(child) is dict:
-                stack.append(child)
-    done = {}
-    for node in reversed(order):
-        if type(node) is list:
-            items = [done[id(c)] if (type(c) is list or type(c) is dict) else c for c in node]
-        else:
-            items = [
-                (k, done[id(v)] if (type(v) is list or type(v) is dict) else v) for k, v in node.items()
-            ]
-        done[id(node)] = tuple(items)
-    return done[id(root)]
 
 
 def _codec(encoding, errors):
@@ -240,6 +220,8 @@ class PyReader:
                         self._fail(self._type_message(t))
                     self._fail(f"Protocol error, line of a {chr(t)!r} reply not terminated by CRLF")
                 hdr = nl + 1
+                if nl - pos - 2 > MAX_LINE:
+                    self._fail(_LINE_TOO_LONG)
                 if t == _DOLLAR or t == _EQUALS or t == _BANG:
                     n = _to_int(buf[pos + 1 : nl - 1])
                     if n is None:
@@ -289,6 +271,8 @@ class PyReader:
                             continue
                         obj = {} if t == _PERCENT else []
                     else:
+                        if len(self._stack) >= MAX_DEPTH:
+                            self._fail(_TOO_DEEP)
                         if t == _PERCENT:
                             self._stack.append(_Frame(_MAP, {}, 2 * n))
                         elif t == _PIPE:
@@ -366,7 +350,9 @@ class PyReader:
                     frame.key = None
                     frame.has_key = False
                 else:
-                    frame.key = _hashable(obj)
+                    if type(obj) is list or type(obj) is dict:
+                        self._fail("Protocol error, a map key is an aggregate")
+                    frame.key = obj
                     frame.has_key = True
                 frame.remaining -= 1
                 if frame.remaining:
@@ -443,6 +429,8 @@ class PyReader:
         if t not in _TYPE_BYTES:
             self._fail(self._type_message(t))
         if t in _UNBOUNDED_LINES:
+            if avail - 1 > MAX_LINE + 1:  # (the type byte; a CR may end it)
+                self._fail(_LINE_TOO_LONG)
             return
         if t == _COMMA:
             if avail > MAX_DOUBLE + 3:

@@ -68,14 +68,12 @@ KEY_KINDS = ("simple", "bulk", "int")
 AGGREGATE_KINDS = ("array", "set", "push", "map", "attr")
 
 
-def as_key(node, extras):
+def as_key(node):
     """A map key made from ``node``: scalars that compare reliably (strings, integers) stay,
-    other nodes become a bulk string of their own RESP; with ``extras`` aggregates stay too."""
+    other nodes become a bulk string of their own RESP (aggregate keys are protocol errors)."""
     kind, value = node
     if kind in KEY_KINDS:
         return node
-    if extras and kind in ("array", "set", "push"):
-        return (kind, [as_key(child, extras) for child in value])
     return ("bulk", serialize(node))
 
 
@@ -85,8 +83,8 @@ def build(kind, kids, extras):
     if kind == "attr":
         annotated = kids[0] if kids else ("int", 0)
         rest = kids[1:]
-        return ("attr", (list(zip((as_key(k, False) for k in rest[0::2]), rest[1::2])), annotated))
-    pairs = list(zip((as_key(k, extras) for k in kids[0::2]), kids[1::2]))
+        return ("attr", (list(zip((as_key(k) for k in rest[0::2]), rest[1::2])), annotated))
+    pairs = list(zip((as_key(k) for k in kids[0::2]), kids[1::2]))
     if not extras:
         # hiredis 3.5 mangles maps with a repeated key ({a: None, b: 3} for a:1 b:2 a:3)
         seen = set()
@@ -101,7 +99,7 @@ def build(kind, kids, extras):
 
 def trees(resp3=True, extras=False):
     """Reply trees; ``extras`` adds what hiredis handles differently (big numbers, blob errors,
-    attributes, repeated and aggregate map keys)."""
+    attributes, repeated map keys)."""
     kinds = ["array"]
     if resp3:
         kinds += ["map", "set", "push"]
@@ -158,14 +156,6 @@ def serialize(node):
     raise AssertionError(kind)
 
 
-def hashable(value):
-    if isinstance(value, list):
-        return tuple(hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple((k, hashable(v)) for k, v in value.items())
-    return value
-
-
 def expected(node, encoding=None):
     """What a reader returns for ``node``; raises UnicodeDecodeError if a string fails to decode."""
     kind, value = node
@@ -190,7 +180,7 @@ def expected(node, encoding=None):
     if kind == "map":
         result = {}
         for k, v in value:
-            result[hashable(expected(k, encoding))] = expected(v, encoding)
+            result[expected(k, encoding)] = expected(v, encoding)
         return result
     if kind == "attr":
         for k, v in value[0]:
