@@ -46,6 +46,18 @@ def reader_class(name: str = DEFAULT_PARSER) -> type:
     raise ValueError(f"unknown parser {name!r}; expected one of {', '.join(PARSERS)}")
 
 
+def honours_not_enough(reader_cls) -> bool:
+    """Whether ``gets()`` of ``reader_cls`` returns its ``notEnoughData`` argument when it
+    needs more input: our readers and hiredis.Reader do. Other classes are treated as
+    aioredis 1.x treats them: ``False`` means "no reply yet"."""
+    from ._resp import Reader
+
+    if isinstance(reader_cls, type) and issubclass(reader_cls, (Reader, PyReader)):
+        return True
+    hiredis = sys.modules.get("hiredis")
+    return hiredis is not None and reader_cls is getattr(hiredis, "Reader", None)
+
+
 MAX_BULK = 512 * 1024 * 1024  # Redis' proto-max-bulk-len default
 MAX_AGGREGATE = 0xFFFFFFFF  # hiredis' limit on aggregate lengths
 MAX_NUM_LINE = 64  # longest possible integer/length line, with slack
@@ -62,6 +74,7 @@ _UNBOUNDED_LINES = frozenset(b"+-(")
 _DOUBLE_RE = re.compile(rb"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _BIGNUM_RE = re.compile(rb"-?[0-9]+")
 _SPECIAL_DOUBLES = {b"inf": float("inf"), b"-inf": float("-inf"), b"nan": float("nan"), b"-nan": float("nan")}
+_ONE_BYTE = [bytes([i]) for i in range(256)]
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
@@ -89,13 +102,14 @@ def _to_int(line):
     return value
 
 
-def _codec(encoding, errors):
-    """Validated (encoding, errors) for decoding, or None to keep bytes."""
+def _codec(encoding, errors, check_name=True):
+    """Validated (encoding, errors) for decoding, or None to keep bytes; with ``check_name``
+    false an unknown encoding is only found when something is decoded."""
     if encoding is not None and not isinstance(encoding, str):
         raise TypeError(f"encoding must be a str or None, not {type(encoding).__name__}")
     if errors is not None and not isinstance(errors, str):
         raise TypeError(f"errors must be a str or None, not {type(errors).__name__}")
-    if encoding is not None:
+    if encoding is not None and check_name:
         codecs.lookup(encoding)
     if errors is not None:
         codecs.lookup_error(errors)
@@ -118,9 +132,11 @@ class _Frame:
 class PyReader:
     """Pure-Python RESP2/RESP3 reader with hiredis.Reader's interface.
 
-    Same contract as :class:`aioredis_cy._resp.Reader`: error replies are returned as
-    ``replyError(message)`` instances, malformed input raises ``protocolError``, and a
-    reply that fails to decode is consumed entirely before the decode error is raised.
+    Same contract as :class:`aioredis_cy._resp.Reader` (error replies are returned as
+    ``replyError(message)`` instances, malformed input raises ``protocolError``) except for
+    decoding, where it behaves as aioredis 1.x's PyReader: a string that does not decode
+    stays bytes, and an unknown encoding raises ``LookupError`` from ``gets()`` once the
+    reply is consumed (not from the constructor or ``set_encoding``).
     """
 
     def __init__(
@@ -152,7 +168,10 @@ class PyReader:
         self._errors = None
         self._codec_next = None
         self._codec = None
-        self.set_encoding(encoding, errors)
+        # (as in aioredis 1.x, an unknown encoding given here is raised by gets())
+        self._codec_next = _codec(encoding, errors, check_name=False)
+        self._encoding = encoding
+        self._errors = errors
 
     # ------------------------------------------------------------------ public API
 
@@ -451,10 +470,15 @@ class PyReader:
     def _make_str(self, start, stop):
         codec = self._codec
         if codec is None:
+            if stop - start == 1:  # shared one-byte objects, as the C readers return
+                return _ONE_BYTE[self._buf[start]]
             return bytes(self._buf[start:stop])
+        raw = self._buf[start:stop]
         try:
-            return self._buf[start:stop].decode(*codec)
-        except Exception as exc:
+            return raw.decode(*codec)
+        except UnicodeDecodeError:
+            return bytes(raw)  # as aioredis 1.x's PyReader: what does not decode stays bytes
+        except Exception as exc:  # e.g. LookupError for an unknown codec, once the reply is read
             return self._defer(exc)
 
     def _make_error(self, start, stop):
