@@ -3,9 +3,10 @@
 
 Input is copied once into a buffer the reader owns; replies are built straight from it.
 The parse position and the stack of open aggregates survive between calls, so a reply
-that arrives in pieces is parsed exactly once, however it is split. Nothing recurses: nesting lives on an
-explicit stack, limited to ``RESP_MAX_DEPTH`` levels. Big bulk strings that are not buffered yet are copied straight
-into their final ``bytes`` object as they arrive.
+that arrives in pieces is parsed exactly once, however it is split. Nothing recurses:
+nesting lives on an explicit stack, limited to ``RESP_MAX_DEPTH`` levels. Big bulk
+strings that are not buffered yet are copied straight into their final ``bytes`` object
+as they arrive.
 
 Behaviour beyond (or unlike) hiredis, on purpose:
 

@@ -203,8 +203,8 @@ def _make_reader(parser):
     reader_cls = reader_class() if parser is None else parser
     if honours_not_enough(reader_cls):
         try:
-            return reader_cls(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=_NOT_ENOUGH), \
-                _NOT_ENOUGH
+            reader = reader_cls(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=_NOT_ENOUGH)
+            return reader, _NOT_ENOUGH
         except TypeError:  # hiredis < 2 has no notEnoughData
             pass
     # Any other class is made as aioredis 1.x makes it, and its False means "no reply yet".

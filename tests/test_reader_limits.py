@@ -37,7 +37,10 @@ def test_limits_agree():
 # ---------------------------------------------------------------------------- nesting
 
 
-@pytest.mark.parametrize("opener", [b"*1\r\n", b"%1\r\n+k\r\n", b"~1\r\n", b">1\r\n", b"|1\r\n+a\r\n+b\r\n*1\r\n"])
+OPENERS = [b"*1\r\n", b"%1\r\n+k\r\n", b"~1\r\n", b">1\r\n", b"|1\r\n+a\r\n+b\r\n*1\r\n"]
+
+
+@pytest.mark.parametrize("opener", OPENERS)
 def test_nesting_limit(our_cls, opener):
     inner = b":1\r\n"
     reader = make(our_cls)
