@@ -5,10 +5,10 @@ cdef unsigned short _TABLE[256]
 
 
 cdef void _fill_table():
-    cdef unsigned int byte, crc, bit
+    cdef unsigned int byte, crc, _bit
     for byte in range(256):
         crc = byte << 8
-        for bit in range(8):
+        for _bit in range(8):
             if crc & 0x8000:
                 crc = ((crc << 1) ^ 0x1021) & 0xFFFF
             else:

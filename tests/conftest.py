@@ -230,7 +230,7 @@ class LocalCluster:
             infos = [self.cli(node, "cluster", "info") for node in running]
             views = {self.cli(node, "cluster", "slots").replace("\n", " ") for node in running}
             # CLUSTER SLOTS lists a replica only once it has synced.
-            listed = len(re.findall(r"\b[0-9a-f]{40}\b", next(iter(views))))
+            listed = len(set(re.findall(r"\b[0-9a-f]{40}\b", next(iter(views)))))
             if all("cluster_state:ok" in info for info in infos) and len(views) == 1 and \
                     listed == len(running):
                 return
@@ -261,6 +261,27 @@ class LocalCluster:
             if int(start) <= slot <= int(end or start):
                 return True
         return False
+
+    def begin_migration(self, slot, source, target):
+        """Mark ``slot`` as migrating from ``source`` to ``target`` (keys not moved yet)."""
+        self.cli(target, "cluster", "setslot", slot, "importing", self.node_id(source))
+        self.cli(source, "cluster", "setslot", slot, "migrating", self.node_id(target))
+
+    def finish_migration(self, slot, source, target):
+        """MIGRATE the slot's keys to ``target``, give it the slot, and wait until all nodes agree."""
+        while True:
+            keys = self.cli(source, "cluster", "getkeysinslot", slot, 1000).split()
+            if not keys:
+                break
+            self.cli(source, "migrate", "127.0.0.1", target.port, "", 0, 5000, "keys", *keys)
+        for node in (target, source):
+            self.cli(node, "cluster", "setslot", slot, "node", self.node_id(target))
+        self.wait_stable()
+
+    def move_slot(self, slot, source, target):
+        """A complete reshard of one slot."""
+        self.begin_migration(slot, source, target)
+        self.finish_migration(slot, source, target)
 
     def primaries(self):
         return [node for node in self.nodes if node.process is not None and "master" in self._myself(node)]

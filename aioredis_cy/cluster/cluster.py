@@ -1,5 +1,6 @@
 """The low-level cluster client: slot map, one shared pool per node, redirects and retries."""
 import asyncio
+import functools
 import random
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -81,13 +82,14 @@ class Cluster:
             self._startup.append(address)
             uri_options.update(options)
         self._retry_min_delay = 0.05 if retry_min_delay is None else retry_min_delay
-        self._retry_max_delay = max(self._retry_min_delay, 2.0 if retry_max_delay is None else retry_max_delay)
+        max_delay = 2.0 if retry_max_delay is None else retry_max_delay
+        self._retry_max_delay = max(self._retry_min_delay, max_delay)
         self._max_attempts = 10 if max_attempts is None else max_attempts
         self._attempt_timeout = attempt_timeout
         self._state_reload_interval = state_reload_interval
         self._follow_cluster = bool(follow_cluster)
         self._read_from_replicas = read_from_replicas
-        self._pool_options = {
+        self._pool_options: Dict[str, Any] = {
             "username": username if username is not None else uri_options.get("username"),
             "password": password if password is not None else uri_options.get("password"),
             "encoding": encoding if encoding is not None else uri_options.get("encoding"),
@@ -96,7 +98,7 @@ class Cluster:
             "maxsize": 10 if pool_maxsize is None else pool_maxsize,
             "create_connection_timeout": connect_timeout,
         }
-        self._encoding = self._pool_options["encoding"]
+        self._encoding: Optional[str] = self._pool_options["encoding"]
         self._pools: Dict[Address, Any] = {}
         self._creating: Dict[Address, asyncio.Future] = {}
         self._state: Optional[ClusterState] = None
@@ -166,7 +168,7 @@ class Cluster:
         if creating is None:
             creating = asyncio.ensure_future(create_pool(addr, **self._pool_options))
             self._creating[addr] = creating
-            creating.add_done_callback(lambda fut, addr=addr: self._pool_created(addr, fut))
+            creating.add_done_callback(functools.partial(self._pool_created, addr))
         return await asyncio.shield(creating)
 
     def _pool_created(self, addr: Address, fut: asyncio.Future) -> None:
