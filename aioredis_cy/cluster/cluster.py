@@ -50,6 +50,13 @@ def _check_delay(name: str, value) -> None:
         raise ValueError(f"{name} must not be negative, got {value!r}")
 
 
+async def _asking_on(conn, command, args, kwargs):
+    asking = conn.execute(b"ASKING")
+    reply = conn.execute(command, *args, **kwargs)
+    await asking
+    return await reply
+
+
 class Cluster:
     """Routes each command to the node serving its keys' slot and follows the cluster's changes.
 
@@ -338,16 +345,10 @@ class Cluster:
         """ASKING and the command back to back on one connection (nothing can come between)."""
         conn, _ = pool.get_connection(command, args)
         if conn is not None:
-            asking = conn.execute(b"ASKING")
-            reply = conn.execute(command, *args, **kwargs)
-            await asking
-            return await reply
+            return await _asking_on(conn, command, args, kwargs)
         conn = await pool.acquire()
         try:
-            asking = conn.execute(b"ASKING")
-            reply = conn.execute(command, *args, **kwargs)
-            await asking
-            return await reply
+            return await _asking_on(conn, command, args, kwargs)
         finally:
             pool.release(conn)
 
