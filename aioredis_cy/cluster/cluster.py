@@ -289,7 +289,7 @@ class Cluster:
             elif slot is None:
                 addr = self._random_master().addr
             else:
-                addr = self._node_for(slot, read_only).addr
+                addr = self._node_for(slot).addr
             pool = await self.create_pool_by_addr(addr)
             try:
                 if ask_addr is not None:
@@ -320,13 +320,10 @@ class Cluster:
         assert last_error is not None
         raise last_error
 
-    def _node_for(self, slot: int, read_only: bool) -> ClusterNode:
-        state = self.get_cluster_state()
-        if read_only and self._read_from_replicas:
-            replicas = state.slot_replicas(slot)
-            if replicas:
-                return random.choice(replicas)
-        node = state.slot_master(slot)
+    def _node_for(self, slot: int) -> ClusterNode:
+        # read_from_replicas is accepted but reads stay on primaries until replica
+        # connections send READONLY (issue 14).
+        node = self.get_cluster_state().slot_master(slot)
         if node is None:
             self.schedule_refresh()
             raise UncoveredSlotError(slot)
