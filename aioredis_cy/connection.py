@@ -7,7 +7,6 @@ import asyncio
 import codecs
 import socket
 import ssl as ssl_module
-import types
 from typing import Any, Optional, Tuple, Union
 
 from ._protocol import RedisProtocol
@@ -15,7 +14,7 @@ from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
 from .parser import honours_not_enough, reader_class
 from .pubsub import Channel
-from .util import _NOTSET, _check_positive_timeout, _convert_later, parse_url, wait_ok
+from .util import _NOTSET, _check_positive_timeout, _CoercedKeysView, _convert_later, parse_url, wait_ok
 
 __all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
 
@@ -228,8 +227,8 @@ class RedisConnection(AbcConnection):
         self._protocol = protocol
         self._address = address
         self._encoding = encoding
-        self._pubsub_channels_view = types.MappingProxyType(protocol.channels)
-        self._pubsub_patterns_view = types.MappingProxyType(protocol.patterns)
+        self._pubsub_channels_view = _CoercedKeysView(protocol.channels)
+        self._pubsub_patterns_view = _CoercedKeysView(protocol.patterns)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} [db:{self.db}] {self._address!r}>"
@@ -274,6 +273,26 @@ class RedisConnection(AbcConnection):
             raise ValueError(f"Not all channels {channels!r} match command {command!r}")
         futures = self._protocol.execute_subscribe(command, channels)
         return asyncio.gather(*futures)
+
+    async def monitor(self, *, encoding=_NOTSET):
+        """Take the connection over with MONITOR: ``async for line in conn.monitor()``.
+
+        Yields each command the server runs, as the server formats it (decoded with the
+        connection's encoding unless ``encoding`` is given). Needs a connection with
+        nothing in flight; it serves nothing else afterwards and is closed when the
+        iteration ends.
+        """
+        if encoding is _NOTSET:
+            encoding = self._encoding
+        lines = Channel(b"MONITOR", False)
+        try:
+            if self._protocol.pending:
+                await self.execute(b"PING")   # the replies still due come first
+            await self._protocol.start_monitor(lines)
+            async for line in lines.iter(encoding=encoding):
+                yield line
+        finally:
+            self.close()
 
     def close(self) -> None:
         """Close the connection; pending commands fail with ConnectionForcedCloseError."""
@@ -324,12 +343,12 @@ class RedisConnection(AbcConnection):
 
     @property
     def pubsub_channels(self):
-        """Read-only mapping of subscribed channel names (bytes) to channels."""
+        """Read-only mapping of subscribed channel names (bytes; str looks up too) to channels."""
         return self._pubsub_channels_view
 
     @property
     def pubsub_patterns(self):
-        """Read-only mapping of subscribed patterns (bytes) to channels."""
+        """Read-only mapping of subscribed patterns (bytes; str looks up too) to channels."""
         return self._pubsub_patterns_view
 
     @property
