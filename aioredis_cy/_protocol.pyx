@@ -522,6 +522,7 @@ cdef class CoreProtocol:
         self.in_pubsub = 0
         self.subscribe_handler = None
         self.full_queues = set()
+        self.monitor_queue = None
         self.reading_paused = False
         self.unset_marker = None
 
@@ -632,6 +633,8 @@ cdef class CoreProtocol:
         cdef object arg = None
         if encoding is not None and encoding is not self.encoding:
             check_encoding(encoding)
+        if self.monitor_queue is not None:
+            raise RedisError("Connection in MONITOR mode: it only streams the server's commands")
         if kind == KIND_PLAIN:
             if self.in_pubsub:
                 raise RedisError("Connection in SUBSCRIBE mode")
@@ -655,6 +658,18 @@ cdef class CoreProtocol:
         elif kind == KIND_EXEC:
             encoding = None   # the replies are decoded per queued command instead
         return self.queue_command(command, args, encoding, kind, arg, converter)
+
+    def start_monitor(self, queue):
+        """Send MONITOR: from its OK on, every line the server sends goes to ``queue``.
+
+        Only on a connection with nothing else in flight; the connection serves
+        nothing else afterwards (close it to stop).
+        """
+        if self.pending or self.in_pubsub or self.transaction is not None or self.monitor_queue is not None:
+            raise RedisError("MONITOR needs a connection of its own, with nothing in flight")
+        future = self.queue_command(b"MONITOR", (), None, KIND_PLAIN, None, None)
+        self.monitor_queue = queue
+        return future
 
     def execute_subscribe(self, command, list channels):
         """Send a subscribe-family command for ``channels`` (Channel objects).
@@ -871,6 +886,8 @@ cdef class CoreProtocol:
                     return self.dispatch_pubsub(<list>reply)
         head = self.pop_waiter()
         if head is None:
+            if self.monitor_queue is not None and not PyExceptionInstance_Check(reply):
+                return self.deliver(self.monitor_queue, reply)
             if PyExceptionInstance_Check(reply):
                 # An error nobody asked for is the server's reason for closing
                 # (e.g. "max number of clients reached", sent on accept).
@@ -1029,6 +1046,8 @@ cdef class CoreProtocol:
         self.pubsub_channels.clear()
         self.pubsub_patterns.clear()
         self.in_pubsub = 0
+        if self.monitor_queue is not None:
+            channels.append(self.monitor_queue)
         for channel in channels:
             channel.close(exc)
         return 0
