@@ -12,7 +12,7 @@ from typing import Any, Optional, Tuple, Union
 from ._protocol import RedisProtocol
 from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
-from .parser import reader_class
+from .parser import honours_not_enough, reader_class
 from .pubsub import Channel
 from .util import _NOTSET, _check_positive_timeout, _CoercedKeysView, _convert_later, parse_url, wait_ok
 
@@ -197,14 +197,17 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
 
 
 def _make_reader(parser):
-    """Instantiate a reader class with the errors this library raises."""
+    """Instantiate a reader class with the errors this library raises; returns the reader
+    and what its ``gets()`` returns when no reply is complete."""
     reader_cls = reader_class() if parser is None else parser
-    try:
-        return reader_cls(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=_NOT_ENOUGH), \
-            _NOT_ENOUGH
-    except TypeError:
-        # A reader without the notEnoughData keyword (hiredis < 2, custom readers).
-        return reader_cls(protocolError=ProtocolError, replyError=ReplyError), False
+    if honours_not_enough(reader_cls):
+        try:
+            reader = reader_cls(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=_NOT_ENOUGH)
+            return reader, _NOT_ENOUGH
+        except TypeError:  # hiredis < 2 has no notEnoughData
+            pass
+    # Any other class is made as aioredis 1.x makes it, and its False means "no reply yet".
+    return reader_cls(protocolError=ProtocolError, replyError=ReplyError), False
 
 
 class RedisConnection(AbcConnection):
