@@ -15,6 +15,8 @@ cdef enum CommandKind:
     KIND_PUBSUB_CMD = 8   # a subscribe-family command name given to execute()
     KIND_REFUSED = 9      # changes the reply stream (MONITOR, RESET, HELLO): refused
     KIND_CLIENT = 10      # CLIENT: refused for CLIENT REPLY, else plain
+    KIND_WATCH = 11       # on OK, a WATCH is active on the connection
+    KIND_UNWATCH = 12     # on OK (or QUEUED), no WATCH is active any more
 
 
 cdef class Waiter:
@@ -80,6 +82,7 @@ cdef class CoreProtocol:
         readonly object encoding
         readonly object db
         list transaction
+        readonly bint watching   # a WATCH is active: set by its OK, cleared by UNWATCH/EXEC/DISCARD/loss
         object pubsub_channels
         object pubsub_patterns
         readonly Py_ssize_t in_pubsub

@@ -444,6 +444,8 @@ cdef CommandKind classify(object command) except? KIND_PLAIN:
     elif n == 5:
         if same_word(name, 5, b"MULTI"):
             return KIND_MULTI
+        if same_word(name, 5, b"WATCH"):
+            return KIND_WATCH
         if same_word(name, 5, b"RESET") or same_word(name, 5, b"HELLO"):
             return KIND_REFUSED
     elif n == 6:
@@ -454,6 +456,8 @@ cdef CommandKind classify(object command) except? KIND_PLAIN:
     elif n == 7:
         if same_word(name, 7, b"DISCARD"):
             return KIND_DISCARD
+        if same_word(name, 7, b"UNWATCH"):
+            return KIND_UNWATCH
         if same_word(name, 7, b"MONITOR"):
             return KIND_REFUSED
     elif n == 9:
@@ -532,6 +536,7 @@ cdef class CoreProtocol:
         self.encoding = None
         self.db = 0
         self.transaction = None
+        self.watching = False
         self.pubsub_channels = {}
         self.pubsub_patterns = {}
         self.in_pubsub = 0
@@ -922,6 +927,8 @@ cdef class CoreProtocol:
                 reply = exc
                 failed = True
         if kind == KIND_EXEC:
+            if self.transaction is not None:
+                self.watching = False   # the server unwatches at EXEC, run or aborted
             reply = self.finish_transaction(reply)
             failed = PyExceptionInstance_Check(reply)
         elif kind == KIND_MULTI:
@@ -930,10 +937,19 @@ cdef class CoreProtocol:
         elif kind == KIND_DISCARD:
             if not failed:
                 self.transaction = None
+                self.watching = False
+        elif kind == KIND_WATCH:
+            if not failed and is_ok(reply):
+                self.watching = True
         elif self.transaction is not None:
             # Whatever the server queued gets its place in the EXEC reply.
             if not failed and is_queued(reply):
                 self.transaction.append(waiter)
+                if kind == KIND_UNWATCH:
+                    self.watching = False   # EXEC or DISCARD follows, and either unwatches
+        elif kind == KIND_UNWATCH:
+            if not failed:
+                self.watching = False
         elif kind == KIND_SELECT and not failed and is_ok(reply):
             self.db = waiter.arg
         if future.done():
@@ -1061,6 +1077,7 @@ cdef class CoreProtocol:
             if not waiter.future.done():
                 waiter.future.set_exception(exc)
         self.transaction = None
+        self.watching = False
         channels = list(self.pubsub_channels.values()) + list(self.pubsub_patterns.values())
         self.pubsub_channels.clear()
         self.pubsub_patterns.clear()

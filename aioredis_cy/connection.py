@@ -345,6 +345,11 @@ class RedisConnection(AbcConnection):
         return self._protocol.in_transaction
 
     @property
+    def watching(self) -> bool:
+        """True while a WATCH is active: from its OK until UNWATCH, EXEC, DISCARD or loss."""
+        return self._protocol.watching
+
+    @property
     def pubsub_channels(self):
         """Read-only mapping of subscribed channel names (bytes; str looks up too) to channels."""
         return self._pubsub_channels_view

@@ -15,8 +15,10 @@ How commands are routed by :meth:`ConnectionsPool.execute`:
   ``with await pool as conn`` (or ``Redis.multi_exec()``) for transactions and
   :meth:`ConnectionsPool.select` to change the database.
 
-:meth:`ConnectionsPool.acquire` sends UNWATCH first on the connection it hands out, so
-a WATCH forgotten by an earlier user cannot spoil a transaction. A connection given
+:meth:`ConnectionsPool.release` sends UNWATCH on a connection that is still watching
+(the protocol tracks WATCH, UNWATCH, EXEC and DISCARD replies) and puts it back at once:
+the UNWATCH goes ahead of the next user's commands on that connection, so a WATCH
+forgotten by an earlier user cannot spoil a transaction. A connection given
 back with :meth:`ConnectionsPool.release` is closed and dropped, never reused, when it
 is closed, in a transaction, in pub/sub mode, on another database than the pool's, or
 still waiting for replies to commands sent since it was acquired. Dead connections are
@@ -221,7 +223,8 @@ class ConnectionsPool(AbcPool):
         self._used: Set[Any] = set()
         # Released, waiting for the replies that came before their acquire() (see release()).
         self._releasing: Set[Any] = set()
-        # acquire()'s UNWATCH per taken connection: replies after it are the taker's.
+        # Per connection taken while others' replies were on their way, a PING sent at
+        # acquire(): replies after its reply are the taker's.
         self._fences: Dict[Any, asyncio.Future] = {}
         self._pubsub_conn: Optional[Any] = None
         self._creating = 0
@@ -506,13 +509,19 @@ class ConnectionsPool(AbcPool):
         waits for one. ``command`` and ``args`` are accepted for compatibility.
         Raises PoolClosedError if the pool is closed.
 
-        An UNWATCH goes first on the connection: no WATCH left by an earlier user
-        can spoil a transaction, and its reply marks where this user's replies begin.
+        If replies to commands other callers sent on the connection while it was free
+        are still on their way, a PING goes first: its reply marks where this user's
+        replies begin (see :meth:`release`).
         """
         while True:
             conn = await self._take_connection()
+            if conn.closed:
+                self._give_back(conn)   # lost while being handed over: drop it, take another
+                continue
+            if not _pending_replies(conn):
+                return conn
             try:
-                fence = conn.execute(b"UNWATCH")
+                fence = conn.execute(b"PING")
             except ConnectionClosedError:
                 self._give_back(conn)   # lost while being handed over: drop it, take another
                 continue
@@ -579,10 +588,19 @@ class ConnectionsPool(AbcPool):
             fence.add_done_callback(lambda _: self._finish_release(conn))
 
     def _finish_release(self, conn) -> None:
-        """Put a taken connection back, or drop it if it must not be reused."""
+        """Put a taken connection back, or drop it if it must not be reused.
+
+        A WATCH left active is undone by an UNWATCH sent now, ahead of anything the
+        next user sends on the connection.
+        """
         self._used.discard(conn)
         self._releasing.discard(conn)
         reason = self._unclean(conn)
+        if reason is None and getattr(conn, "watching", False):
+            try:
+                conn.execute(b"UNWATCH").add_done_callback(_ignore_result)
+            except ConnectionClosedError:
+                reason = "closed"
         if reason is None:
             self._give_back(conn)
             return

@@ -299,8 +299,7 @@ async def test_context_managers(create_pool):
     with pytest.raises(ZeroDivisionError):
         async with pool.get():
             raise ZeroDivisionError
-    # Nothing awaited inside: the connection goes back once acquire()'s UNWATCH is answered.
-    await eventually(lambda: pool.freesize == 1)
+    assert pool.freesize == 1   # back at once, though nothing was awaited inside
     assert pool.size == 1
     with pytest.raises(RuntimeError):
         with pool:
@@ -360,6 +359,48 @@ async def test_release_forgets_watched_keys(create_pool, create_connection):
         assert await same.execute("MULTI") == b"OK"
         assert await same.execute("SET", "pool:watched", "mine") == b"QUEUED"
         assert await same.execute("EXEC") == [b"OK"]
+
+
+async def test_release_counts_free_at_once(create_pool):
+    pool = await create_pool(minsize=3, maxsize=3)
+    conns = [await pool.acquire() for _ in range(3)]
+    assert (pool.size, pool.freesize) == (3, 0)
+    for conn in conns:
+        pool.release(conn)
+    assert (pool.size, pool.freesize) == (3, 3)
+    await assert_accounted(pool)
+
+
+async def test_watch_left_by_holder_does_not_abort_next_transaction(create_pool, create_connection):
+    pool = await create_pool(minsize=1, maxsize=1)
+    other = await create_connection()
+    conn = await pool.acquire()
+    await conn.execute("WATCH", "pool:left-watched")
+    assert conn.watching
+    pool.release(conn)
+    assert pool.freesize == 1
+    await other.execute("SET", "pool:left-watched", "changed")
+    same = await pool.acquire()
+    assert same is conn
+    tr = same.execute("MULTI"), same.execute("SET", "pool:left-watched", "mine"), same.execute("EXEC")
+    assert await asyncio.gather(*tr) == [b"OK", b"QUEUED", [b"OK"]]
+    assert not same.watching
+    pool.release(same)
+    assert await other.execute("GET", "pool:left-watched") == b"mine"
+
+
+async def test_watch_inside_acquired_connection_still_guards(create_pool, create_connection):
+    pool = await create_pool(minsize=1, maxsize=1)
+    other = await create_connection()
+    with await pool as conn:
+        assert await conn.execute("WATCH", "pool:guarded") == b"OK"
+        await other.execute("SET", "pool:guarded", "changed")
+        assert await conn.execute("MULTI") == b"OK"
+        assert await conn.execute("SET", "pool:guarded", "mine") == b"QUEUED"
+        assert await conn.execute("EXEC") is None   # aborted: the WATCH held
+        assert not conn.watching
+    assert pool.freesize == 1
+    assert await other.execute("GET", "pool:guarded") == b"changed"
 
 
 async def test_waiters_get_connections_in_turn(create_pool):

@@ -603,3 +603,50 @@ async def test_big_batch_with_encodings_and_an_error_in_the_middle(redis, batch)
     assert await as_text == "1" and await as_bytes == b"2"
     assert await redis.get("big:9999") == b"9999"   # the connection is still in step
     await settle_pool(redis)
+
+
+# -- whether a WATCH is active on the connection ------------------------------
+
+
+async def test_watching_follows_the_server(create_connection, create_redis):
+    conn = await create_connection()
+    other = await create_redis()
+    assert not conn.watching
+    await conn.execute("WATCH", "watching:key")
+    assert conn.watching
+    await conn.execute("UNWATCH")
+    assert not conn.watching
+
+    await conn.execute("WATCH", "watching:key")
+    await conn.execute("MULTI")
+    await conn.execute("DISCARD")
+    assert not conn.watching
+
+    await conn.execute("WATCH", "watching:key")
+    await other.set("watching:key", "changed")
+    await conn.execute("MULTI")
+    await conn.execute("SET", "watching:key", "mine")
+    assert await conn.execute("EXEC") is None   # aborted, and unwatched all the same
+    assert not conn.watching
+
+    await conn.execute("WATCH", "watching:key")
+    await conn.execute("MULTI")
+    assert await conn.execute("UNWATCH") == b"QUEUED"
+    assert not conn.watching
+    assert await conn.execute("EXEC") == [b"OK"]
+
+
+async def test_watching_not_set_by_refused_watch_and_cleared_by_loss(create_connection):
+    conn = await create_connection()
+    await conn.execute("MULTI")
+    with pytest.raises(ReplyError):
+        await conn.execute("WATCH", "watching:key")
+    assert not conn.watching
+    await conn.execute("DISCARD")
+    await conn.execute("WATCH", "watching:key")
+    with pytest.raises(ReplyError):
+        await conn.execute("EXEC")   # EXEC without MULTI leaves the WATCH in place
+    assert conn.watching
+    conn.close()
+    await conn.wait_closed()
+    assert not conn.watching
