@@ -3,6 +3,7 @@ from .commands import GeoMember, GeoPoint, Redis, create_redis, create_redis_poo
 from .connection import RedisConnection, create_connection
 from .errors import (
     AuthError,
+    BusyGroupError,
     ChannelClosedError,
     ConnectionClosedError,
     ConnectionForcedCloseError,
@@ -10,6 +11,8 @@ from .errors import (
     MasterReplyError,
     MaxClientsError,
     MultiExecError,
+    NoPermissionError,
+    NoScriptError,
     PipelineError,
     PoolClosedError,
     ProtocolError,
@@ -43,6 +46,9 @@ __all__ = [
     "ReplyError",
     "MaxClientsError",
     "AuthError",
+    "NoPermissionError",
+    "NoScriptError",
+    "BusyGroupError",
     "ProtocolError",
     "PipelineError",
     "MultiExecError",

@@ -6,7 +6,8 @@ its parse position and the stack of open aggregates between calls, so a reply ar
 in pieces is parsed once, and nesting depth is limited by memory only.
 
 :func:`reader_class` maps a parser name (``"cython"``, ``"python"``, ``"hiredis"``) to
-a reader class; :data:`DEFAULT_PARSER` is the name chosen when the package was built.
+a reader class; :data:`DEFAULT_PARSER` is the name chosen when the package was built, and
+``Reader`` (aioredis 1.x's name) is that default class.
 """
 import codecs
 import operator
@@ -20,7 +21,7 @@ try:
 except ImportError:  # not built by setup.py (e.g. a source checkout): the compiled reader
     DEFAULT_PARSER = "cython"
 
-__all__ = ["PyReader", "DEFAULT_PARSER", "PARSERS", "reader_class"]
+__all__ = ["Reader", "PyReader", "DEFAULT_PARSER", "PARSERS", "reader_class"]  # noqa: F822 (Reader: see __getattr__)
 
 PARSERS = ("cython", "python", "hiredis")
 
@@ -43,6 +44,14 @@ def reader_class(name: str = DEFAULT_PARSER) -> type:
             ) from exc
         return hiredis.Reader
     raise ValueError(f"unknown parser {name!r}; expected one of {', '.join(PARSERS)}")
+
+
+def __getattr__(name: str):
+    # ``Reader``, 1.x's name for the default reader class, looked up when first used so
+    # that importing this module never needs hiredis.
+    if name == "Reader":
+        return reader_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 MAX_BULK = 512 * 1024 * 1024  # Redis' proto-max-bulk-len default

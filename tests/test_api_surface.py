@@ -81,7 +81,7 @@ CHANGED_SIGNATURES = {
 # Public Redis names that 1.3.1 does not have, by family.
 NEW_REDIS_NAMES = {
     # generic
-    "copy", "expiretime", "object_freq", "pexpiretime",
+    "copy", "expiretime", "object_freq", "pexpiretime", "waitaof",
     # strings
     "bitfield_ro", "getdel", "getex", "lcs",
     # hashes, lists, sets
@@ -105,7 +105,7 @@ NEW_REDIS_NAMES = {
 }
 
 # Names of aioredis_cy.__all__ that 1.3.1's __all__ does not have.
-NEW_ALL_NAMES: set = set()
+NEW_ALL_NAMES = {"NoPermissionError", "NoScriptError", "BusyGroupError"}
 
 
 _HEADER = re.compile(r"## (?P<kind>\w+)(?: (?P<path>[\w.]+))?(?:: (?P<names>.*))?$")
