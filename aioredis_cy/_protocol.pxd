@@ -26,6 +26,15 @@ cdef class Waiter:
     cdef object converter   # applied to a successful reply (QUEUED passes through), or None
 
 
+cdef class CommandRecorder:
+    # A pipeline's stand-in connection: appends (future, command, args, kwargs, converter).
+    cdef list commands
+    cdef object loop
+    cdef dict future_kwargs
+
+    cdef object new_future(self)
+
+
 cdef class BatchReplies:
     # The stand-in future of every command of one batch (see CoreProtocol.execute_batch).
     cdef list outcomes
@@ -76,6 +85,7 @@ cdef class CoreProtocol:
         readonly Py_ssize_t in_pubsub
         object subscribe_handler
         set full_queues      # pub/sub queues past their bound; reading is paused while any
+        object monitor_queue  # after MONITOR: the Channel that gets every line, else None
         readonly bint reading_paused   # stopped by a full pub/sub queue
         object unset_marker
 

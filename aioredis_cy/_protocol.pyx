@@ -50,6 +50,7 @@ cdef Py_ssize_t SCRATCH_SIZE = 64 * 1024
 
 cdef object _OK_REPLIES = (b"OK", "OK")
 cdef object _NO_ENCODING_GIVEN = object()
+ENCODING_NOT_GIVEN = _NO_ENCODING_GIVEN   # what a CommandRecorder record holds when no encoding was given
 cdef object _QUEUED_REPLIES = (b"QUEUED", "QUEUED")
 
 cdef object Future = asyncio.Future
@@ -122,6 +123,121 @@ cdef class Waiter:
     Waiter is only referenced from its protocol's FIFO, which connection_lost empties,
     so it cannot keep a cycle of garbage alive.
     """
+
+
+cdef inline bint is_sendable(object arg):
+    """True for the argument types ``OutputBuffer.write_bulk`` encodes."""
+    if PyBytes_Check(arg) or PyUnicode_Check(arg) or PyFloat_Check(arg):
+        return True
+    if PyLong_Check(arg):
+        return not PyBool_Check(arg)
+    return PyByteArray_Check(arg) or PyMemoryView_Check(arg)
+
+
+cdef int check_command(object command, tuple args) except -1:
+    if not (PyBytes_Check(command) or PyUnicode_Check(command) or PyByteArray_Check(command)
+            or PyMemoryView_Check(command)):
+        raise TypeError(f"command must be str or bytes, got {type(command).__name__}")
+    for arg in args:
+        if not is_sendable(arg):
+            raise TypeError(
+                f"{command!r}: argument {arg!r} expected to be of bytearray, bytes, float, int, "
+                f"memoryview or str type, got {type(arg).__name__}"
+            )
+    return 0
+
+
+def check_sendable(command, args):
+    """TypeError for a command or an argument that the connection would refuse to encode."""
+    check_command(command, tuple(args))
+
+
+cdef class CommandRecorder:
+    """Takes a connection's place under a pipeline: records each command instead of sending it.
+
+    Each record is ``(future, command, args, encoding, converter)``; the future, of the
+    running loop, is what the call returns; ``encoding`` is as given (a default marker if
+    not). Arguments are checked at once.
+    """
+
+    def __init__(self, list commands):
+        self.commands = commands
+        self.loop = None
+        self.future_kwargs = None
+
+    cdef object new_future(self):
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
+            probe = self.loop.create_future()
+            if type(probe) is Future:
+                self.future_kwargs = {"loop": self.loop}
+            probe.cancel()
+        if self.future_kwargs is not None:
+            return PyObject_Call(Future, (), self.future_kwargs)
+        return self.loop.create_future()
+
+    def execute(self, command, *args, encoding=_NO_ENCODING_GIVEN):
+        """Record the command; return the future of its reply."""
+        check_command(command, args)
+        future = self.new_future()
+        self.commands.append((future, command, args, encoding, None))
+        return future
+
+    def _execute_converted(self, converter, command, *args, encoding=_NO_ENCODING_GIVEN):
+        """``execute`` whose future gets ``converter(reply)`` (QUEUED and errors pass through)."""
+        check_command(command, args)
+        future = self.new_future()
+        self.commands.append((future, command, args, encoding, converter))
+        return future
+
+
+def settle_records(list records, list outcomes, dict refused):
+    """Settle each record's future with its outcome (the next of ``outcomes`` unless refused).
+
+    Returns ``(outcomes in call order, the exceptions among them)``; a future its holder
+    cancelled counts as a CancelledError. The exceptions count as retrieved: execute()
+    reports them.
+    """
+    cdef list merged = [], errors = []
+    cdef Py_ssize_t index, sent = 0
+    for index in range(len(records)):
+        future = (<tuple>records[index])[0]
+        if refused is not None and index in refused:
+            outcome = refused[index]
+        else:
+            outcome = outcomes[sent]
+            sent += 1
+        if future.done():
+            if future.cancelled():
+                outcome = asyncio.CancelledError()
+            else:
+                outcome = future.exception() or future.result()
+        elif PyExceptionInstance_Check(outcome):
+            future.set_exception(outcome)
+            future.exception()   # reported by execute(): seen
+        else:
+            future.set_result(outcome)
+        merged.append(outcome)
+        if PyExceptionInstance_Check(outcome):
+            errors.append(outcome)
+    return merged, errors
+
+
+def convert_each(list records, list values):
+    """Each value with its record's converter applied; exceptions and QUEUED pass as they are.
+
+    A converter that fails gives its exception in place of the value.
+    """
+    cdef list converted = []
+    for item, value in zip(records, values):
+        converter = (<tuple>item)[4]
+        if converter is not None and not PyExceptionInstance_Check(value) and not is_queued(value):
+            try:
+                value = converter(value)
+            except Exception as exc:
+                value = exc
+        converted.append(value)
+    return converted
 
 
 cdef class BatchReplies:
@@ -406,6 +522,7 @@ cdef class CoreProtocol:
         self.in_pubsub = 0
         self.subscribe_handler = None
         self.full_queues = set()
+        self.monitor_queue = None
         self.reading_paused = False
         self.unset_marker = None
 
@@ -516,6 +633,8 @@ cdef class CoreProtocol:
         cdef object arg = None
         if encoding is not None and encoding is not self.encoding:
             check_encoding(encoding)
+        if self.monitor_queue is not None:
+            raise RedisError("Connection in MONITOR mode: it only streams the server's commands")
         if kind == KIND_PLAIN:
             if self.in_pubsub:
                 raise RedisError("Connection in SUBSCRIBE mode")
@@ -539,6 +658,18 @@ cdef class CoreProtocol:
         elif kind == KIND_EXEC:
             encoding = None   # the replies are decoded per queued command instead
         return self.queue_command(command, args, encoding, kind, arg, converter)
+
+    def start_monitor(self, queue):
+        """Send MONITOR: from its OK on, every line the server sends goes to ``queue``.
+
+        Only on a connection with nothing else in flight; the connection serves
+        nothing else afterwards (close it to stop).
+        """
+        if self.pending or self.in_pubsub or self.transaction is not None or self.monitor_queue is not None:
+            raise RedisError("MONITOR needs a connection of its own, with nothing in flight")
+        future = self.queue_command(b"MONITOR", (), None, KIND_PLAIN, None, None)
+        self.monitor_queue = queue
+        return future
 
     def execute_subscribe(self, command, list channels):
         """Send a subscribe-family command for ``channels`` (Channel objects).
@@ -566,26 +697,29 @@ cdef class CoreProtocol:
         self.schedule_flush()
         return futures
 
-    def execute_batch(self, list commands):
-        """Send ``commands``, each ``(command, args, encoding, converter)``, in one go.
+    def execute_batch(self, list records):
+        """Send the commands of ``records`` (``CommandRecorder``'s records) in one go.
 
-        Returns ``(future, refused)``: the future of the list of outcomes (reply, converted
-        unless QUEUED, or its exception) of the commands sent, in order, and a dict of
-        the exception of each command refused before any byte of it was written, by its
-        index in ``commands`` (None when none was).
+        Each is encoded as ``execute`` would, with the default encoding unless its kwargs
+        give one. Returns ``(future, refused)``: the future of the list of outcomes
+        (reply, converted unless QUEUED, or its exception) of the commands sent, in
+        order, and a dict of the exception of each command refused before any byte of it
+        was written, by its index in ``records`` (None when none was).
         """
         cdef BatchReplies batch = BatchReplies.__new__(BatchReplies)
         cdef Py_ssize_t start, index = 0
         cdef CommandKind kind
-        cdef object arg
+        cdef object arg, encoding
         cdef dict refused = None
         cdef tuple item
         self.check_open()
         batch.outcomes = []
         batch.expected = 0
         batch.future = self.new_future()
-        for item in commands:
-            command, args, encoding, converter = item
+        for item in records:
+            _future, command, args, encoding, converter = item
+            if encoding is _NO_ENCODING_GIVEN or encoding is self.unset_marker:
+                encoding = self.encoding
             start = self.out.length
             try:
                 if encoding is not None and encoding is not self.encoding:
@@ -752,6 +886,8 @@ cdef class CoreProtocol:
                     return self.dispatch_pubsub(<list>reply)
         head = self.pop_waiter()
         if head is None:
+            if self.monitor_queue is not None and not PyExceptionInstance_Check(reply):
+                return self.deliver(self.monitor_queue, reply)
             if PyExceptionInstance_Check(reply):
                 # An error nobody asked for is the server's reason for closing
                 # (e.g. "max number of clients reached", sent on accept).
@@ -910,6 +1046,8 @@ cdef class CoreProtocol:
         self.pubsub_channels.clear()
         self.pubsub_patterns.clear()
         self.in_pubsub = 0
+        if self.monitor_queue is not None:
+            channels.append(self.monitor_queue)
         for channel in channels:
             channel.close(exc)
         return 0

@@ -274,6 +274,26 @@ class RedisConnection(AbcConnection):
         futures = self._protocol.execute_subscribe(command, channels)
         return asyncio.gather(*futures)
 
+    async def monitor(self, *, encoding=_NOTSET):
+        """Take the connection over with MONITOR: ``async for line in conn.monitor()``.
+
+        Yields each command the server runs, as the server formats it (decoded with the
+        connection's encoding unless ``encoding`` is given). Needs a connection with
+        nothing in flight; it serves nothing else afterwards and is closed when the
+        iteration ends.
+        """
+        if encoding is _NOTSET:
+            encoding = self._encoding
+        lines = Channel(b"MONITOR", False)
+        try:
+            if self._protocol.pending:
+                await self.execute(b"PING")   # the replies still due come first
+            await self._protocol.start_monitor(lines)
+            async for line in lines.iter(encoding=encoding):
+                yield line
+        finally:
+            self.close()
+
     def close(self) -> None:
         """Close the connection; pending commands fail with ConnectionForcedCloseError."""
         self._protocol.close()

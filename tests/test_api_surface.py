@@ -23,6 +23,9 @@ _SENTINEL_EXTRAS = {"username", "sentinel_password", "sentinel_username", "senti
 
 # "Owner.member": the keyword-only parameters (with defaults) it adds to its 1.3.1 signature.
 ALLOWED_EXTENSIONS = {
+    # The pub/sub bound (flow control past it).
+    "Channel.__init__": {"maxsize"},
+    "Receiver.__init__": {"maxsize"},
     # ACL user names (Redis 6+).
     "aioredis_cy.create_connection": {"username"},
     "aioredis_cy.create_pool": {"username"},

@@ -83,6 +83,24 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         """
         return _convert_later(self.execute(command, *args, **kwargs), converter)
 
+    async def monitor(self):
+        """``async for line in redis.monitor()``: the server's MONITOR stream.
+
+        On a pool it runs on a connection of its own (opened for it, closed after); on
+        a single connection it takes that connection over (see RedisConnection.monitor).
+        """
+        target = self._pool_or_conn
+        if isinstance(target, AbcPool):
+            conn = await target.acquire()
+            try:
+                async for line in conn.monitor():
+                    yield line
+            finally:
+                target.release(conn)
+            return
+        async for line in target.monitor():
+            yield line
+
     def close(self) -> None:
         """Close the connection or pool."""
         self._pool_or_conn.close()

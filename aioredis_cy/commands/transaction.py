@@ -14,34 +14,21 @@ import contextvars
 import functools
 import types
 
+from .._protocol import (
+    ENCODING_NOT_GIVEN,
+    CommandRecorder,
+    check_sendable,
+    convert_each,
+    settle_records,
+)
 from ..abc import AbcPool
 from ..errors import MultiExecError, PipelineError, WatchVariableError
-from ..util import _NOTSET, wait_ok
+from ..util import wait_ok
 
 __all__ = ["TransactionsCommandsMixin", "Pipeline", "MultiExec"]
 
 _QUEUED = (b"QUEUED", "QUEUED")
 _EXECUTED = "Pipeline already executed. Create new one."
-
-
-_SENDABLE_TYPES = frozenset([bytes, str, int, float, bytearray, memoryview])
-
-
-def _check_sendable(command, args) -> None:
-    """Raise TypeError for a command or argument the connection would refuse to encode."""
-    if not isinstance(command, (bytes, str, bytearray, memoryview)):
-        raise TypeError(f"command must be str or bytes, got {type(command).__name__}")
-    for arg in args:
-        if type(arg) in _SENDABLE_TYPES:   # the usual case, one set look-up
-            continue
-        if isinstance(arg, (bytes, str, float, bytearray, memoryview)):
-            continue
-        if isinstance(arg, int) and not isinstance(arg, bool):
-            continue
-        raise TypeError(
-            f"{command!r}: argument {arg!r} expected to be of bytearray, bytes, float, int, "
-            f"memoryview or str type, got {type(arg).__name__}"
-        )
 
 
 class _WatchPin:
@@ -131,7 +118,7 @@ class TransactionsCommandsMixin:
         are watched. Tasks never share a pinned connection (child tasks included).
         """
         keys = (key, *keys)
-        _check_sendable(b"WATCH", keys)
+        check_sendable(b"WATCH", keys)
         if isinstance(self._pool_or_conn, AbcPool):
             return _watch_pinned(self._pool_or_conn, keys)
         return wait_ok(self._pool_or_conn.execute(b"WATCH", *keys))
@@ -161,40 +148,14 @@ class TransactionsCommandsMixin:
         return Pipeline(self._pool_or_conn, self.__class__)
 
 
-class _CommandBuffer:
+class _CommandBuffer(CommandRecorder):
     """Stands in for the connection under a pipeline: records commands instead of sending them."""
 
-    __slots__ = ("_target", "_commands", "_new_future")
+    __slots__ = ("_target",)
 
     def __init__(self, target, commands: list) -> None:
+        super().__init__(commands)
         self._target = target
-        self._commands = commands
-        self._new_future = None
-
-    def execute(self, command, *args, **kwargs):
-        """Record the command (checking its arguments now); return the future of its reply."""
-        _check_sendable(command, args)
-        future = (self._new_future or self._future_factory())()
-        self._commands.append((future, command, args, kwargs, None))
-        return future
-
-    def _execute_converted(self, converter, command, *args, **kwargs):
-        """``execute`` whose future gets ``converter(reply)`` (QUEUED and errors pass through)."""
-        _check_sendable(command, args)
-        future = (self._new_future or self._future_factory())()
-        self._commands.append((future, command, args, kwargs, converter))
-        return future
-
-    def _future_factory(self):
-        """What makes the futures: the loop's own kind, built directly when it is a plain Future."""
-        loop = asyncio.get_running_loop()
-        probe = loop.create_future()
-        probe.cancel()
-        if type(probe) is asyncio.Future:
-            self._new_future = functools.partial(asyncio.Future, loop=loop)
-        else:
-            self._new_future = loop.create_future
-        return self._new_future
 
     def execute_pubsub(self, command, *channels):
         """Refused: subscriptions change the connection's mode, they cannot be buffered."""
@@ -268,8 +229,8 @@ def _batch_protocol(conn):
     return protocol
 
 
-def send_commands(conn, commands: list):
-    """Send ``commands`` (``(command, args, kwargs, converter)`` each) on ``conn`` in one go.
+def send_commands(conn, records: list):
+    """Send the commands of ``records`` (``(future, command, args, encoding, converter)`` each) on ``conn``.
 
     Returns ``(done, refused)``: a future of the list of outcomes (converted reply or
     exception) of the commands sent, in order, settled once every reply is in (even if
@@ -278,24 +239,15 @@ def send_commands(conn, commands: list):
     """
     protocol = _batch_protocol(conn)
     if protocol is None:
-        return _send_one_by_one(conn, commands)
-    default = conn.encoding
-    entries = []
-    for command, args, kwargs, converter in commands:
-        encoding = default
-        if kwargs:
-            if set(kwargs) != {"encoding"}:   # let execute() refuse it as it would
-                return _send_one_by_one(conn, commands)
-            if kwargs["encoding"] is not _NOTSET:
-                encoding = kwargs["encoding"]
-        entries.append((command, args, encoding, converter))
-    return protocol.execute_batch(entries)
+        return _send_one_by_one(conn, records)
+    return protocol.execute_batch(records)
 
 
-def _send_one_by_one(conn, commands: list):
+def _send_one_by_one(conn, records: list):
     """``send_commands`` through ``conn.execute``: for connections that override it."""
     replies, refused = [], {}
-    for index, (command, args, kwargs, converter) in enumerate(commands):
+    for index, (_future, command, args, encoding, converter) in enumerate(records):
+        kwargs = {} if encoding is ENCODING_NOT_GIVEN else {"encoding": encoding}
         try:
             replies.append((conn.execute(command, *args, **kwargs), converter))
         except Exception as exc:  # refused before anything of it was written
@@ -370,9 +322,11 @@ class Pipeline:
     def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
         self._done = False
         self._pool_or_conn = pool_or_connection
-        self._commands = []     # (command future, command, args, kwargs, converter), in call order
+        self._commands = []     # (command future, command, args, encoding, converter), in call order
         self._results = []      # one future per command method call
         self._converters = []   # (suspended coroutine, what it waits for, result future)
+        self._plain = True      # each call returned the future of the one command it recorded
+        self._outcomes = None   # once settled: (outcome of each command, the exceptions among them)
         self._sent = None       # once sent: the future settled when every reply is in
         self._refused = None    # index in the commands sent -> why it was refused before sending
         self._redis = commands_factory(_CommandBuffer(pool_or_connection, self._commands))
@@ -384,16 +338,17 @@ class Pipeline:
         if not callable(attr):
             return attr
 
-        track, append = self._track, self._results.append
+        track, append, commands = self._track, self._results.append, self._commands
 
         @functools.wraps(attr)
         def buffered(*args, **kwargs):
             if self._done:
                 raise AssertionError(_EXECUTED)
             result = attr(*args, **kwargs)
-            if type(result) is asyncio.Future:   # the usual case, kept inline
+            if commands and commands[-1][0] is result:   # the usual case, kept inline
                 append(result)
                 return result
+            self._plain = False
             return track(result)
 
         setattr(self, name, buffered)   # later look-ups skip __getattr__
@@ -437,9 +392,10 @@ class Pipeline:
                 await self._run()
             else:
                 self._nothing_to_send()
-            pending = [future for future in self._results if not future.done()]
-            if pending:
-                await asyncio.wait(pending)
+            if not (self._plain and len(self._results) == len(self._commands)):   # else all settled
+                pending = [future for future in self._results if not future.done()]
+                if pending:
+                    await asyncio.wait(pending)
         except asyncio.CancelledError:
             self._abandon()
             raise
@@ -481,15 +437,12 @@ class Pipeline:
 
     def _send(self, conn) -> asyncio.Future:
         """Send every buffered command; return the future of their outcomes (set once all are in)."""
-        done, self._refused = send_commands(conn, [entry[1:] for entry in self._commands])
+        done, self._refused = send_commands(conn, self._commands)
         return done
 
     def _settle(self, outcomes: list) -> None:
         """Pass each command's outcome (or refusal) on to its future."""
-        refused = self._refused or {}
-        sent = iter(outcomes)
-        for index, (future, _command, _args, _kwargs, _converter) in enumerate(self._commands):
-            _settle_with(future, refused[index] if index in refused else next(sent))
+        self._outcomes = settle_records(self._commands, outcomes, self._refused)
 
     def _convert(self) -> None:
         converters, self._converters = self._converters, []
@@ -521,6 +474,10 @@ class Pipeline:
             future.cancel()
 
     def _collect(self, return_exceptions: bool) -> list:
+        if self._outcomes is not None and self._plain and len(self._results) == len(self._commands):
+            results, errors = self._outcomes
+            self._raise_for(errors, return_exceptions)
+            return results
         results, errors = [], []
         for future in self._results:
             if future.cancelled():
@@ -576,8 +533,8 @@ class MultiExec(Pipeline):
 
     def _send(self, conn) -> asyncio.Future:
         """MULTI, the commands, then EXEC (DISCARD if one was refused); the future of EXEC's outcome."""
-        done, self._refused = send_commands(
-            conn, [(b"MULTI", (), {}, None)] + [entry[1:] for entry in self._commands])
+        multi = (None, b"MULTI", (), ENCODING_NOT_GIVEN, None)
+        done, self._refused = send_commands(conn, [multi, *self._commands])
         if self._refused:
             self._refusal = next(iter(self._refused.values()))
         # Leaves with the rest: EXEC's reply comes last, once every other one is in.
@@ -598,22 +555,21 @@ class MultiExec(Pipeline):
         return None
 
     def _settle(self, final) -> None:
-        multi, *sent = self._queued.result()
+        outcomes = self._queued.result()
+        if self._refused:   # put the refusals back in their places (MULTI's is first)
+            sent = iter(outcomes)
+            outcomes = [self._refused[index] if index in self._refused else next(sent)
+                        for index in range(len(self._commands) + 1)]
+        multi, *sent = outcomes
         error = self._transaction_error(multi, final)
-        refused = {index - 1: exc for index, exc in (self._refused or {}).items()}
-        queued = []
-        replies = iter(sent)
-        for index, entry in enumerate(self._commands):
-            outcome = refused[index] if index in refused else next(replies, None)
-            if outcome in _QUEUED:
-                queued.append(entry)
-            else:   # refused when queued, or the connection went away
-                _settle_with(entry[0], outcome)
-        if error is None:
-            for (future, _command, _args, _kwargs, converter), value in zip(queued, final):
-                _settle_with(future, _converted(converter, value))
-        else:
-            self._fail_commands(error)
+        if error is None and all(outcome in _QUEUED for outcome in sent):
+            values = convert_each(self._commands, final)
+        else:   # refused when queued, or the transaction failed as a whole
+            queued = [entry for entry, outcome in zip(self._commands, sent) if outcome in _QUEUED]
+            results = iter(convert_each(queued, final) if error is None else ())
+            values = [outcome if outcome not in _QUEUED else error if error is not None else next(results)
+                      for outcome in sent]
+        self._outcomes = settle_records(self._commands, values, None)
 
     def _raise_for(self, errors: list, return_exceptions: bool) -> None:
         if self._watch_failed and not return_exceptions:
