@@ -7,7 +7,6 @@ import asyncio
 import codecs
 import socket
 import ssl as ssl_module
-import types
 from typing import Any, Optional, Tuple, Union
 
 from ._protocol import RedisProtocol
@@ -15,7 +14,15 @@ from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
 from .parser import reader_class
 from .pubsub import Channel
-from .util import _NOTSET, _check_positive_timeout, _check_subclass, _convert_later, parse_url, wait_ok
+from .util import (
+    _NOTSET,
+    _check_positive_timeout,
+    _check_subclass,
+    _CoercedKeysView,
+    _convert_later,
+    parse_url,
+    wait_ok,
+)
 
 __all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
 
@@ -227,8 +234,8 @@ class RedisConnection(AbcConnection):
         self._protocol = protocol
         self._address = address
         self._encoding = encoding
-        self._pubsub_channels_view = types.MappingProxyType(protocol.channels)
-        self._pubsub_patterns_view = types.MappingProxyType(protocol.patterns)
+        self._pubsub_channels_view = _CoercedKeysView(protocol.channels)
+        self._pubsub_patterns_view = _CoercedKeysView(protocol.patterns)
 
     def __repr__(self) -> str:
         return f"<RedisConnection [db:{self.db}]>"   # as in aioredis 1.x, which tests and logs match on
@@ -343,12 +350,12 @@ class RedisConnection(AbcConnection):
 
     @property
     def pubsub_channels(self):
-        """Read-only mapping of subscribed channel names (bytes) to channels."""
+        """Read-only mapping of subscribed channel names (bytes; str looks up too) to channels."""
         return self._pubsub_channels_view
 
     @property
     def pubsub_patterns(self):
-        """Read-only mapping of subscribed patterns (bytes) to channels."""
+        """Read-only mapping of subscribed patterns (bytes; str looks up too) to channels."""
         return self._pubsub_patterns_view
 
     @property

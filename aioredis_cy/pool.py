@@ -25,14 +25,13 @@ from a server restart by itself.
 """
 import asyncio
 import logging
-import types
 from collections import deque
 from typing import Any, Deque, Dict, List, Optional, Set
 
 from .abc import AbcConnection, AbcPool
 from .connection import _merge_uri_options, create_connection
 from .errors import ConnectionClosedError, PoolClosedError, RedisError
-from .util import _check_positive_timeout, _check_subclass, _convert_later
+from .util import _check_positive_timeout, _check_subclass, _CoercedKeysView, _convert_later
 
 __all__ = ["create_pool", "ConnectionsPool"]
 
@@ -411,7 +410,7 @@ class ConnectionsPool(AbcPool):
         conn = self._pubsub_conn
         if conn is not None and not conn.closed:
             return conn.pubsub_channels
-        return types.MappingProxyType({})
+        return _CoercedKeysView({})
 
     @property
     def pubsub_patterns(self):
@@ -419,7 +418,7 @@ class ConnectionsPool(AbcPool):
         conn = self._pubsub_conn
         if conn is not None and not conn.closed:
             return conn.pubsub_patterns
-        return types.MappingProxyType({})
+        return _CoercedKeysView({})
 
     # -- taking and giving back connections ------------------------------------
 
