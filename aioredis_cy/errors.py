@@ -57,7 +57,9 @@ class ReplyError(RedisError):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if _BUILTIN_DONE:
+        if _BUILTIN_DONE and cls.MATCH_REPLY:
+            # Only a class that can match changes the choice (one without MATCH_REPLY,
+            # like the cluster errors, never matches, nor do its subclasses).
             _USER_SUBCLASSES.add(cls)
 
     def __new__(cls, msg=None, *args):
