@@ -199,7 +199,7 @@ class LocalCluster:
     """Six cluster-enabled LocalServers (3 primaries, 3 replicas) joined by ``redis-cli --cluster``."""
 
     NODE_CONFIG = ("cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
-                   "cluster-require-full-coverage no")
+                   "cluster-require-full-coverage no", "enable-debug-command local")
 
     def __init__(self, name, size=6):
         self.nodes = [LocalServer(f"{name}-{i}", self.NODE_CONFIG) for i in range(size)]

@@ -75,3 +75,13 @@ async def _gather(coros):
     import asyncio
 
     return await asyncio.gather(*coros)
+
+
+async def test_dbsize_keys_flushdb_cover_every_primary(create_redis_cluster):
+    redis = await create_redis_cluster()
+    keys = [f"fan:{i}".encode() for i in range(300)]
+    await _gather(redis.set(key, 1) for key in keys)
+    assert await redis.dbsize() == 300
+    assert sorted(await redis.keys("fan:*")) == sorted(keys)
+    assert await redis.flushdb() is True
+    assert await redis.dbsize() == 0

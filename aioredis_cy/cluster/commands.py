@@ -1,7 +1,9 @@
 """RedisCluster: the Redis command set over a Cluster, plus aioredis-cluster's extras."""
+import asyncio
 from typing import List
 
 from ..commands import Redis
+from ..util import _NOTSET
 from .cluster import Cluster, create_cluster
 from .errors import RedisClusterError
 
@@ -28,6 +30,29 @@ class RedisCluster(Redis):
     async def all_masters(self) -> List[Redis]:
         """A Redis per primary."""
         return [Redis(pool) for pool in await self._pool_or_conn.all_pools()]
+
+    async def _on_all_masters(self, command, *args, **kwargs) -> list:
+        """``command`` on every primary at once; the replies in primary order."""
+        pools = await self._pool_or_conn.all_pools()
+        return await asyncio.gather(*(pool.execute(command, *args, **kwargs) for pool in pools))
+
+    async def dbsize(self):
+        """The number of keys in the whole cluster (the sum over the primaries)."""
+        return sum(await self._on_all_masters(b"DBSIZE"))
+
+    async def keys(self, pattern, *, encoding=_NOTSET):
+        """The matching keys of every primary, concatenated (no order across nodes)."""
+        replies = await self._on_all_masters(b"KEYS", pattern, encoding=encoding)
+        return [key for reply in replies for key in reply]
+
+    async def flushdb(self, async_op=False):
+        """Empty every primary (its replicas follow); True when all answered OK."""
+        args = (b"ASYNC",) if async_op else ()
+        return all(reply == b"OK" for reply in await self._on_all_masters(b"FLUSHDB", *args, encoding=None))
+
+    async def flushall(self, async_op=False):
+        """Same as :meth:`flushdb`: a cluster has only db 0."""
+        return await self.flushdb(async_op)
 
     def pipeline(self):
         raise NotImplementedError("pipeline() on a cluster is not implemented yet")
