@@ -474,11 +474,26 @@ cdef CommandKind classify(object command) except? KIND_PLAIN:
 
 
 cdef object decode_reply(object reply, object encoding):
-    """Decode bytes in a reply tree (used with readers that do not decode themselves)."""
+    """Decode bytes in a reply tree (used with readers that do not decode themselves).
+
+    The lists are decoded in place, walked with an explicit stack: no recursion however
+    deep the reply nests, and each element is visited once.
+    """
+    cdef list todo, items
+    cdef Py_ssize_t i
     if PyBytes_Check(reply):
         return (<bytes>reply).decode(encoding)
-    if PyList_CheckExact(reply):
-        return [decode_reply(item, encoding) for item in <list>reply]
+    if not PyList_CheckExact(reply):
+        return reply
+    todo = [reply]
+    while todo:
+        items = <list>todo.pop()
+        for i in range(len(items)):
+            item = items[i]
+            if PyBytes_Check(item):
+                items[i] = (<bytes>item).decode(encoding)
+            elif PyList_CheckExact(item):
+                todo.append(item)
     return reply
 
 
@@ -1007,7 +1022,11 @@ cdef class CoreProtocol:
             waiter = self.pop_waiter()
             if waiter is None:
                 raise ProtocolError("Got PONG with no pending PING")
-            return self.resolve(waiter, reply[1] or b"PONG")
+            pong = reply[1] or b"PONG"
+            if waiter.encoding is not None and self.fast_reader is not None and PyBytes_Check(pong):
+                # (the fast reader does not decode in pub/sub mode; resolve decodes for the others)
+                pong = decode_reply(pong, waiter.encoding)
+            return self.resolve(waiter, pong)
         raise ProtocolError(f"Unexpected reply in pub/sub mode: {reply!r:.100}")
 
     cdef int deliver(self, object channel, object message) except -1:

@@ -109,6 +109,12 @@ NEW_REDIS_NAMES = {
 
 # Names of aioredis_cy.__all__ that 1.3.1's __all__ does not have.
 NEW_ALL_NAMES: set = set()
+# Redis Cluster support (issue 14): aioredis-cluster 2.x's entry points and error classes.
+NEW_ALL_NAMES |= {
+    "create_cluster", "create_redis_cluster", "RedisCluster", "RedisClusterError", "ClusterClosedError",
+    "ClusterStateError", "UncoveredSlotError", "CrossSlotError", "MovedError", "AskError", "TryAgainError",
+    "ClusterDownError", "LoadingError",
+}
 
 
 _HEADER = re.compile(r"## (?P<kind>\w+)(?: (?P<path>[\w.]+))?(?:: (?P<names>.*))?$")
