@@ -74,12 +74,12 @@ async def test_redis_reset_on_a_connection_and_refused_on_a_pool(create_connecti
 
 async def test_reset_refused_in_monitor_mode(create_connection):
     conn = await create_connection()
-    other = await create_connection()
     lines = conn.monitor()
     first = asyncio.ensure_future(lines.__anext__())
-    while not first.done():
-        await other.execute(b"PING")
-        await asyncio.sleep(0.01)
+    await asyncio.sleep(0)   # MONITOR is sent: the connection is in MONITOR mode from here
     with pytest.raises(RedisError, match="MONITOR mode"):
         conn.reset()
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
     await lines.aclose()
+    assert conn.closed
