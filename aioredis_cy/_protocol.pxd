@@ -13,6 +13,8 @@ cdef enum CommandKind:
     KIND_PING = 6         # allowed in pub/sub mode, where the reply is [b'pong', payload]
     KIND_QUIT = 7         # allowed in pub/sub mode; the server closes after replying
     KIND_PUBSUB_CMD = 8   # a subscribe-family command name given to execute()
+    KIND_REFUSED = 9      # changes the reply stream (MONITOR, RESET, HELLO): refused
+    KIND_CLIENT = 10      # CLIENT: refused for CLIENT REPLY, else plain
 
 
 cdef class Waiter:
@@ -22,6 +24,24 @@ cdef class Waiter:
     cdef CommandKind kind
     cdef object arg
     cdef object converter   # applied to a successful reply (QUEUED passes through), or None
+
+
+cdef class CommandRecorder:
+    # A pipeline's stand-in connection: appends (future, command, args, kwargs, converter).
+    cdef list commands
+    cdef object loop
+    cdef dict future_kwargs
+
+    cdef object new_future(self)
+
+
+cdef class BatchReplies:
+    # The stand-in future of every command of one batch (see CoreProtocol.execute_batch).
+    cdef list outcomes
+    cdef Py_ssize_t expected
+    cdef object future
+
+    cdef int add(self, object outcome) except -1
 
 
 cdef class OutputBuffer:
@@ -45,7 +65,7 @@ cdef class CoreProtocol:
         bint flush_scheduled
         bint writing_paused
         bint closing
-        object close_exc
+        readonly object close_exc   # why the connection closed, or None
         object closed_waiter
         dict future_kwargs   # {'loop': loop} when its create_future() makes plain asyncio futures
 
@@ -64,15 +84,19 @@ cdef class CoreProtocol:
         object pubsub_patterns
         readonly Py_ssize_t in_pubsub
         object subscribe_handler
+        set full_queues      # pub/sub queues past their bound; reading is paused while any
+        readonly bint reading_paused   # stopped by a full pub/sub queue
         object unset_marker
 
     cpdef object execute(self, object command, tuple args, object encoding)
+    cpdef object execute_converted(self, object converter, object command, tuple args, object encoding)
+    cdef object send(self, object command, tuple args, object encoding, object converter)
     cdef object queue_command(self, object command, tuple args, object encoding,
-                              CommandKind kind, object arg)
+                              CommandKind kind, object arg, object converter)
     cdef object new_future(self)
     cdef int check_open(self) except -1
     cdef int push_waiter(self, object future, object encoding, CommandKind kind,
-                         object arg) except -1
+                         object arg, object converter) except -1
     cdef Waiter pop_waiter(self)
     cdef int schedule_flush(self) except -1
     cdef int process_replies(self) except -1
@@ -81,5 +105,6 @@ cdef class CoreProtocol:
     cdef int resolve(self, Waiter waiter, object reply) except -1
     cdef int dispatch_pubsub(self, list reply) except -1
     cdef int track_subscription(self, list reply, object channel) except -1
+    cdef int deliver(self, object channel, object message) except -1
     cdef object finish_transaction(self, object reply)
     cdef int fail_all(self, object exc) except -1

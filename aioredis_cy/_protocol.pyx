@@ -6,7 +6,7 @@ the FIFO is what the reply stream itself changes: the selected db, MULTI/EXEC
 bookkeeping and pub/sub subscriptions.
 """
 import asyncio
-import functools
+import codecs
 
 cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
@@ -14,7 +14,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.float cimport PyFloat_Check
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from cpython.unicode cimport PyUnicode_Check
+from cpython.unicode cimport PyUnicode_Check, PyUnicode_CheckExact
 from libc.string cimport memcmp, memcpy
 
 from aioredis_cy._resp cimport Reader
@@ -24,6 +24,7 @@ from aioredis_cy.errors import (
     ConnectionForcedCloseError,
     ProtocolError,
     RedisError,
+    ReplyError,
 )
 
 cdef extern from "Python.h":
@@ -49,19 +50,32 @@ cdef Py_ssize_t SCRATCH_SIZE = 64 * 1024
 
 cdef object _OK_REPLIES = (b"OK", "OK")
 cdef object _NO_ENCODING_GIVEN = object()
+ENCODING_NOT_GIVEN = _NO_ENCODING_GIVEN   # what a CommandRecorder record holds when no encoding was given
 cdef object _QUEUED_REPLIES = (b"QUEUED", "QUEUED")
 
 cdef object Future = asyncio.Future
 
 
-# The Waiter most recently queued (by any protocol of this process), so that a reply
-# converter applied right after execute() can ride on the command's own future.
-cdef Waiter _last_waiter = None
+# The per-call encodings seen valid so far: a dict look-up per command instead of a codec search.
+cdef dict _CHECKED_ENCODINGS = {}
 
 
-cdef void forget_last_waiter() noexcept:
-    global _last_waiter
-    _last_waiter = None
+cdef int check_encoding(object encoding) except -1:
+    """TypeError/LookupError unless ``encoding`` names a text codec (checked before anything is sent)."""
+    if PyUnicode_CheckExact(encoding) and encoding in _CHECKED_ENCODINGS:
+        return 0
+    if not PyUnicode_Check(encoding):
+        raise TypeError(f"encoding must be a str or None, got {type(encoding).__name__}")
+    if not codecs.lookup(encoding)._is_text_encoding:
+        raise LookupError(f"{encoding!r} is not a text encoding")
+    if len(_CHECKED_ENCODINGS) < 256:
+        _CHECKED_ENCODINGS[str(encoding)] = True
+    return 0
+
+
+cdef object convert_later(object awaitable, object converter):
+    from aioredis_cy.util import _convert_later   # the rare path (util imports this module)
+    return _convert_later(awaitable, converter)
 
 
 cdef inline bint is_ok(object reply):
@@ -100,36 +114,6 @@ def pairs_to_dict(reply):
     return result
 
 
-cdef object convert_reply(object future, object converter):
-    """``future`` itself when the protocol can apply ``converter`` to its reply, else another awaitable.
-
-    The protocol can do it for the command queued last, while its reply is still to come:
-    the usual case of a command method that returns ``wait_*(self.execute(...))``. (Its
-    future can only be done by then if it was cancelled; it is then returned as it is,
-    which ends the way a converted copy would.)
-    """
-    if _last_waiter is not None and _last_waiter.future is future:
-        _last_waiter.converter = converter
-        return future
-    from aioredis_cy.util import _convert_later   # the rare path (util imports this module)
-    return _convert_later(future, converter)
-
-
-def wait_ok(fut):
-    """Await it for True when the reply is OK (QUEUED passes through inside transactions)."""
-    return convert_reply(fut, reply_is_ok)
-
-
-def wait_convert(fut, type_, **kwargs):
-    """Await it for ``type_(reply, **kwargs)`` (QUEUED passes through inside transactions)."""
-    return convert_reply(fut, functools.partial(type_, **kwargs) if kwargs else type_)
-
-
-def wait_make_dict(fut):
-    """Await it for a dict made of a flat ``[k1, v1, k2, v2, ...]`` reply."""
-    return convert_reply(fut, pairs_to_dict)
-
-
 @cython.freelist(1024)
 @cython.no_gc
 cdef class Waiter:
@@ -139,6 +123,145 @@ cdef class Waiter:
     Waiter is only referenced from its protocol's FIFO, which connection_lost empties,
     so it cannot keep a cycle of garbage alive.
     """
+
+
+cdef inline bint is_sendable(object arg):
+    """True for the argument types ``OutputBuffer.write_bulk`` encodes."""
+    if PyBytes_Check(arg) or PyUnicode_Check(arg) or PyFloat_Check(arg):
+        return True
+    if PyLong_Check(arg):
+        return not PyBool_Check(arg)
+    return PyByteArray_Check(arg) or PyMemoryView_Check(arg)
+
+
+cdef int check_command(object command, tuple args) except -1:
+    if not (PyBytes_Check(command) or PyUnicode_Check(command) or PyByteArray_Check(command)
+            or PyMemoryView_Check(command)):
+        raise TypeError(f"command must be str or bytes, got {type(command).__name__}")
+    for arg in args:
+        if not is_sendable(arg):
+            raise TypeError(
+                f"{command!r}: argument {arg!r} expected to be of bytearray, bytes, float, int, "
+                f"memoryview or str type, got {type(arg).__name__}"
+            )
+    return 0
+
+
+def check_sendable(command, args):
+    """TypeError for a command or an argument that the connection would refuse to encode."""
+    check_command(command, tuple(args))
+
+
+cdef class CommandRecorder:
+    """Takes a connection's place under a pipeline: records each command instead of sending it.
+
+    Each record is ``(future, command, args, encoding, converter)``; the future, of the
+    running loop, is what the call returns; ``encoding`` is as given (a default marker if
+    not). Arguments are checked at once.
+    """
+
+    def __init__(self, list commands):
+        self.commands = commands
+        self.loop = None
+        self.future_kwargs = None
+
+    cdef object new_future(self):
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
+            probe = self.loop.create_future()
+            if type(probe) is Future:
+                self.future_kwargs = {"loop": self.loop}
+            probe.cancel()
+        if self.future_kwargs is not None:
+            return PyObject_Call(Future, (), self.future_kwargs)
+        return self.loop.create_future()
+
+    def execute(self, command, *args, encoding=_NO_ENCODING_GIVEN):
+        """Record the command; return the future of its reply."""
+        check_command(command, args)
+        future = self.new_future()
+        self.commands.append((future, command, args, encoding, None))
+        return future
+
+    def _execute_converted(self, converter, command, *args, encoding=_NO_ENCODING_GIVEN):
+        """``execute`` whose future gets ``converter(reply)`` (QUEUED and errors pass through)."""
+        check_command(command, args)
+        future = self.new_future()
+        self.commands.append((future, command, args, encoding, converter))
+        return future
+
+
+def settle_records(list records, list outcomes, dict refused):
+    """Settle each record's future with its outcome (the next of ``outcomes`` unless refused).
+
+    Returns ``(outcomes in call order, the exceptions among them)``; a future its holder
+    cancelled counts as a CancelledError. The exceptions count as retrieved: execute()
+    reports them.
+    """
+    cdef list merged = [], errors = []
+    cdef Py_ssize_t index, sent = 0
+    for index in range(len(records)):
+        future = (<tuple>records[index])[0]
+        if refused is not None and index in refused:
+            outcome = refused[index]
+        else:
+            outcome = outcomes[sent]
+            sent += 1
+        if future.done():
+            if future.cancelled():
+                outcome = asyncio.CancelledError()
+            else:
+                outcome = future.exception() or future.result()
+        elif PyExceptionInstance_Check(outcome):
+            future.set_exception(outcome)
+            future.exception()   # reported by execute(): seen
+        else:
+            future.set_result(outcome)
+        merged.append(outcome)
+        if PyExceptionInstance_Check(outcome):
+            errors.append(outcome)
+    return merged, errors
+
+
+def convert_each(list records, list values):
+    """Each value with its record's converter applied; exceptions and QUEUED pass as they are.
+
+    A converter that fails gives its exception in place of the value.
+    """
+    cdef list converted = []
+    for item, value in zip(records, values):
+        converter = (<tuple>item)[4]
+        if converter is not None and not PyExceptionInstance_Check(value) and not is_queued(value):
+            try:
+                value = converter(value)
+            except Exception as exc:
+                value = exc
+        converted.append(value)
+    return converted
+
+
+cdef class BatchReplies:
+    """Stands in for the futures of a batch's commands: collects their outcomes in order.
+
+    The protocol resolves it once per reply as it would a future (an outcome is the
+    reply, converted, or its exception); the last one settles ``future`` with the list.
+    A cancelled batch keeps collecting, so its replies are read and dropped in order.
+    """
+
+    def done(self):
+        return False
+
+    def set_result(self, reply):
+        self.add(reply)
+
+    def set_exception(self, exc):
+        self.add(exc)
+
+    cdef int add(self, object outcome) except -1:
+        self.outcomes.append(outcome)
+        if len(self.outcomes) == self.expected and not self.future.done():
+            self.future.set_result(self.outcomes)
+        return 0
 
 
 cdef Py_ssize_t format_int(char *buf, long long value) noexcept:
@@ -285,6 +408,17 @@ cdef inline bint same_word(const char *name, Py_ssize_t n, const char *upper) no
     return True
 
 
+cdef bint is_word(object value, const char *upper):
+    """True when ``value`` (str or bytes) is the upper-case ASCII word ``upper``, in any case."""
+    cdef bytes word
+    if PyUnicode_Check(value):
+        value = (<str>value).encode("utf-8", "replace")
+    elif not PyBytes_Check(value):
+        return False
+    word = <bytes>value
+    return PyBytes_GET_SIZE(word) == len(upper) and same_word(PyBytes_AS_STRING(word), len(upper), upper)
+
+
 cdef CommandKind classify(object command) except? KIND_PLAIN:
     """The kind of a command from its name, without building an upper-cased copy."""
     cdef const char *name
@@ -310,12 +444,18 @@ cdef CommandKind classify(object command) except? KIND_PLAIN:
     elif n == 5:
         if same_word(name, 5, b"MULTI"):
             return KIND_MULTI
+        if same_word(name, 5, b"RESET") or same_word(name, 5, b"HELLO"):
+            return KIND_REFUSED
     elif n == 6:
         if same_word(name, 6, b"SELECT"):
             return KIND_SELECT
+        if same_word(name, 6, b"CLIENT"):
+            return KIND_CLIENT
     elif n == 7:
         if same_word(name, 7, b"DISCARD"):
             return KIND_DISCARD
+        if same_word(name, 7, b"MONITOR"):
+            return KIND_REFUSED
     elif n == 9:
         if same_word(name, 9, b"SUBSCRIBE"):
             return KIND_PUBSUB_CMD
@@ -381,6 +521,8 @@ cdef class CoreProtocol:
         self.pubsub_patterns = {}
         self.in_pubsub = 0
         self.subscribe_handler = None
+        self.full_queues = set()
+        self.reading_paused = False
         self.unset_marker = None
 
     # -- setup -------------------------------------------------------------
@@ -394,8 +536,15 @@ cdef class CoreProtocol:
         self.not_enough = not_enough
         self.fast_reader = reader if isinstance(reader, Reader) else None
 
+    @property
+    def has_reader(self):
+        """True once a reader is attached (by the protocol factory or the connection)."""
+        return self.reader is not None
+
     def set_default_encoding(self, encoding, unset_marker):
         """``command()`` decodes with ``encoding`` when called with ``unset_marker`` (the default)."""
+        if encoding is not None:
+            check_encoding(encoding)
         self.encoding = encoding
         self.unset_marker = unset_marker
 
@@ -404,6 +553,12 @@ cdef class CoreProtocol:
         if encoding is _NO_ENCODING_GIVEN or encoding is self.unset_marker:
             encoding = self.encoding
         return self.execute(command, args, encoding)
+
+    def command_converted(self, converter, command, *args, encoding=_NO_ENCODING_GIVEN):
+        """``command`` whose future gets ``converter(reply)``: the command methods' path."""
+        if encoding is _NO_ENCODING_GIVEN or encoding is self.unset_marker:
+            encoding = self.encoding
+        return self.send(command, args, encoding, converter)
 
     def set_subscribe_handler(self, handler):
         """Where ``execute`` sends subscribe-family commands (the connection's execute_pubsub)."""
@@ -466,21 +621,40 @@ cdef class CoreProtocol:
 
     cpdef object execute(self, object command, tuple args, object encoding):
         """Encode a command into the output buffer and return the future of its reply."""
+        return self.send(command, args, encoding, None)
+
+    cpdef object execute_converted(self, object converter, object command, tuple args, object encoding):
+        """``execute`` whose future gets ``converter(reply)`` (QUEUED and errors pass through)."""
+        return self.send(command, args, encoding, converter)
+
+    cdef object send(self, object command, tuple args, object encoding, object converter):
         cdef CommandKind kind = classify(command)
         cdef object arg = None
+        if encoding is not None and encoding is not self.encoding:
+            check_encoding(encoding)
         if kind == KIND_PLAIN:
             if self.in_pubsub:
                 raise RedisError("Connection in SUBSCRIBE mode")
-            return self.queue_command(command, args, encoding, KIND_PLAIN, None)
+            return self.queue_command(command, args, encoding, KIND_PLAIN, None, converter)
         if kind == KIND_PUBSUB_CMD:
+            if converter is not None:
+                return convert_later(self.subscribe_handler(command, *args), converter)
             return self.subscribe_handler(command, *args)
+        if kind == KIND_CLIENT:
+            if not (args and is_word(args[0], b"REPLY")):
+                return self.queue_command(command, args, encoding, KIND_PLAIN, None, converter)
+            kind = KIND_REFUSED
+        if kind == KIND_REFUSED:
+            raise RedisError(
+                f"{command!r} changes how the server replies and would desync this connection's "
+                "replies: it is refused through execute() (see README, Guarantees)")
         if self.in_pubsub and kind != KIND_PING and kind != KIND_QUIT:
             raise RedisError("Connection in SUBSCRIBE mode")
         if kind == KIND_SELECT and len(args) == 1:
             arg = args[0]
         elif kind == KIND_EXEC:
             encoding = None   # the replies are decoded per queued command instead
-        return self.queue_command(command, args, encoding, kind, arg)
+        return self.queue_command(command, args, encoding, kind, arg, converter)
 
     def execute_subscribe(self, command, list channels):
         """Send a subscribe-family command for ``channels`` (Channel objects).
@@ -503,13 +677,75 @@ cdef class CoreProtocol:
         futures = []
         for channel in channels:
             future = self.new_future()
-            self.push_waiter(future, None, KIND_SUBSCRIBE, channel)
+            self.push_waiter(future, None, KIND_SUBSCRIBE, channel, None)
             futures.append(future)
         self.schedule_flush()
         return futures
 
+    def execute_batch(self, list records):
+        """Send the commands of ``records`` (``CommandRecorder``'s records) in one go.
+
+        Each is encoded as ``execute`` would, with the default encoding unless its kwargs
+        give one. Returns ``(future, refused)``: the future of the list of outcomes
+        (reply, converted unless QUEUED, or its exception) of the commands sent, in
+        order, and a dict of the exception of each command refused before any byte of it
+        was written, by its index in ``records`` (None when none was).
+        """
+        cdef BatchReplies batch = BatchReplies.__new__(BatchReplies)
+        cdef Py_ssize_t start, index = 0
+        cdef CommandKind kind
+        cdef object arg, encoding
+        cdef dict refused = None
+        cdef tuple item
+        self.check_open()
+        batch.outcomes = []
+        batch.expected = 0
+        batch.future = self.new_future()
+        for item in records:
+            _future, command, args, encoding, converter = item
+            if encoding is _NO_ENCODING_GIVEN or encoding is self.unset_marker:
+                encoding = self.encoding
+            start = self.out.length
+            try:
+                if encoding is not None and encoding is not self.encoding:
+                    check_encoding(encoding)
+                kind = classify(command)
+                arg = None
+                if kind == KIND_PUBSUB_CMD:
+                    raise TypeError("pub/sub commands cannot be pipelined")
+                if kind == KIND_CLIENT:
+                    kind = KIND_REFUSED if args and is_word((<tuple>args)[0], b"REPLY") else KIND_PLAIN
+                if kind == KIND_REFUSED:
+                    raise RedisError(f"{command!r} changes how the server replies: it cannot be pipelined")
+                if self.in_pubsub and kind != KIND_PING and kind != KIND_QUIT:
+                    raise RedisError("Connection in SUBSCRIBE mode")
+                if kind == KIND_SELECT and len(<tuple>args) == 1:
+                    arg = (<tuple>args)[0]
+                elif kind == KIND_EXEC:
+                    encoding = None
+                self.out.write_header(b'*', len(<tuple>args) + 1)
+                self.out.write_bulk(command)
+                for value in <tuple>args:
+                    self.out.write_bulk(value)
+            except Exception as exc:
+                self.out.length = start   # nothing of a refused command is sent
+                if refused is None:
+                    refused = {}
+                refused[index] = exc
+            else:
+                self.push_waiter(batch, encoding, kind, arg, converter)
+                batch.expected += 1
+                if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
+                    self.flush()
+            index += 1
+        if batch.expected == 0:
+            batch.future.set_result(batch.outcomes)
+        else:
+            self.schedule_flush()
+        return batch.future, refused
+
     cdef object queue_command(self, object command, tuple args, object encoding,
-                              CommandKind kind, object arg):
+                              CommandKind kind, object arg, object converter):
         cdef Py_ssize_t start = self.out.length
         cdef object future
         self.check_open()
@@ -522,7 +758,7 @@ cdef class CoreProtocol:
             self.out.length = start   # nothing of a failed command is ever sent
             raise
         future = self.new_future()
-        self.push_waiter(future, encoding, kind, arg)
+        self.push_waiter(future, encoding, kind, arg, converter)
         if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
             self.flush()
         else:
@@ -538,22 +774,23 @@ cdef class CoreProtocol:
     cdef int check_open(self) except -1:
         """Raise ConnectionClosedError if no command can be sent."""
         if self.transport is None or self.closing:
+            if isinstance(self.close_exc, ReplyError):
+                # The server refused the connection (e.g. MaxClientsError): say so again.
+                raise type(self.close_exc)(*self.close_exc.args)
             if self.close_exc is not None:
                 raise ConnectionClosedError(f"Connection closed: {self.close_exc}")
             raise ConnectionClosedError("Connection closed or corrupted")
         return 0
 
     cdef int push_waiter(self, object future, object encoding, CommandKind kind,
-                         object arg) except -1:
+                         object arg, object converter) except -1:
         cdef Waiter waiter = Waiter.__new__(Waiter)
         waiter.future = future
         waiter.encoding = encoding
         waiter.kind = kind
         waiter.arg = arg
-        waiter.converter = None
+        waiter.converter = converter
         self.waiters.append(waiter)
-        global _last_waiter
-        _last_waiter = waiter
         return 0
 
     cdef Waiter pop_waiter(self):
@@ -565,8 +802,6 @@ cdef class CoreProtocol:
         waiter = <Waiter>self.waiters[self.head]
         self.waiters[self.head] = None
         self.head += 1
-        if waiter is _last_waiter:
-            forget_last_waiter()
         if self.head == count:
             del self.waiters[:]
             self.head = 0
@@ -636,6 +871,11 @@ cdef class CoreProtocol:
                     return self.dispatch_pubsub(<list>reply)
         head = self.pop_waiter()
         if head is None:
+            if PyExceptionInstance_Check(reply):
+                # An error nobody asked for is the server's reason for closing
+                # (e.g. "max number of clients reached", sent on accept).
+                self.abort(reply)
+                return 0
             raise ProtocolError(f"Got a reply with no pending command: {reply!r:.100}")
         return self.resolve(head, reply)
 
@@ -708,12 +948,12 @@ cdef class CoreProtocol:
         if kind == PS_MESSAGE or kind == PS_SMESSAGE:
             channel = self.pubsub_channels.get(reply[1])
             if channel is not None:
-                channel.put_nowait(reply[2])
+                self.deliver(channel, reply[2])
             return 0
         if kind == PS_PMESSAGE:
             channel = self.pubsub_patterns.get(reply[1])
             if channel is not None:
-                channel.put_nowait((reply[2], reply[3]))
+                self.deliver(channel, (reply[2], reply[3]))
             return 0
         if kind in PS_CONFIRMATIONS:
             channel = None
@@ -732,6 +972,30 @@ cdef class CoreProtocol:
                 raise ProtocolError("Got PONG with no pending PING")
             return self.resolve(waiter, reply[1] or b"PONG")
         raise ProtocolError(f"Unexpected reply in pub/sub mode: {reply!r:.100}")
+
+    cdef int deliver(self, object channel, object message) except -1:
+        """Queue a pub/sub message; stop reading while a queue is past its bound.
+
+        ``put_nowait`` returns the queue that is now full (ours do; other channels
+        return None). Paused, the server's client-output-buffer-limit applies to us.
+        """
+        cdef object full = channel.put_nowait(message)
+        if full is None:
+            return 0
+        full._hold(self)
+        self.full_queues.add(full)
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        return 0
+
+    def queue_drained(self, queue):
+        """A full queue drained below half its bound (or closed): read again if none is left full."""
+        self.full_queues.discard(queue)
+        if self.reading_paused and not self.full_queues:
+            self.reading_paused = False
+            if self.transport is not None and not self.closing:
+                self.transport.resume_reading()
 
     cdef int track_subscription(self, list reply, object channel) except -1:
         """Update the channel maps and the subscription count from a confirmation."""

@@ -15,7 +15,7 @@ from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
 from .parser import reader_class
 from .pubsub import Channel
-from .util import _NOTSET, _check_positive_timeout, parse_url, wait_ok
+from .util import _NOTSET, _check_positive_timeout, _convert_later, parse_url, wait_ok
 
 __all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
 
@@ -40,16 +40,32 @@ class _NotEnoughData:
 _NOT_ENOUGH = _NotEnoughData()
 
 
-async def open_connection(host: str, port: int, *, ssl=None, **kwargs) -> Tuple[asyncio.Transport, Any]:
+async def open_connection(host: str, port: int, *, ssl=None, protocol_factory=RedisProtocol,
+                          **kwargs) -> Tuple[asyncio.Transport, Any]:
     """Open a TCP connection; returns ``(transport, protocol)``."""
     loop = asyncio.get_running_loop()
-    return await loop.create_connection(RedisProtocol, host, port, ssl=ssl, **kwargs)
+    return await loop.create_connection(protocol_factory, host, port, ssl=ssl, **kwargs)
 
 
-async def open_unix_connection(path: str, *, ssl=None, **kwargs) -> Tuple[asyncio.Transport, Any]:
+async def open_unix_connection(path: str, *, ssl=None, protocol_factory=RedisProtocol,
+                               **kwargs) -> Tuple[asyncio.Transport, Any]:
     """Open a unix socket connection; returns ``(transport, protocol)``."""
     loop = asyncio.get_running_loop()
-    return await loop.create_unix_connection(RedisProtocol, path, ssl=ssl, **kwargs)
+    return await loop.create_unix_connection(protocol_factory, path, ssl=ssl, **kwargs)
+
+
+def _protocol_factory(parser):
+    """A factory of protocols whose reader is attached before the transport connects.
+
+    The server may speak first (``-ERR max number of clients reached`` on accept),
+    before the connection object exists.
+    """
+    def make():
+        protocol = RedisProtocol()
+        protocol.attach_reader(*_make_reader(parser))
+        return protocol
+
+    return make
 
 
 def _merge_uri_options(address: str, settings: dict) -> Address:
@@ -148,14 +164,17 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
         codecs.lookup(settings["encoding"])
     ssl = _ssl_context(settings["ssl"])
 
+    factory = _protocol_factory(parser)
+
     async def connect():
         if isinstance(address, str):
-            transport, protocol = await open_unix_connection(address, ssl=ssl)
+            transport, protocol = await open_unix_connection(address, ssl=ssl, protocol_factory=factory)
             resolved = address
         else:
             host, port = address
             server_hostname = host if ssl else None
-            transport, protocol = await open_connection(host, port, ssl=ssl, server_hostname=server_hostname)
+            transport, protocol = await open_connection(host, port, ssl=ssl, server_hostname=server_hostname,
+                                                        protocol_factory=factory)
             peer = transport.get_extra_info("peername")
             resolved = tuple(peer[:2]) if peer else (host, port)
             sock = transport.get_extra_info("socket")
@@ -168,6 +187,8 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
                 await conn.auth(settings["password"], username=settings["username"])
             if db:
                 await conn.select(db)
+            if isinstance(protocol.close_exc, ReplyError):
+                raise protocol.close_exc   # the server refused the connection (e.g. MaxClientsError)
         except BaseException:
             conn.close()
             raise
@@ -191,14 +212,15 @@ class RedisConnection(AbcConnection):
     """One Redis connection; commands sent concurrently are pipelined automatically."""
 
     def __init__(self, transport, protocol, *, address, encoding=None, parser=None, loop=None):
-        reader, not_enough = _make_reader(parser)
-        protocol.attach_reader(reader, not_enough)
+        if not protocol.has_reader:
+            protocol.attach_reader(*_make_reader(parser))
         protocol.set_subscribe_handler(self.execute_pubsub)
         protocol.set_default_encoding(encoding, _NOTSET)
         if type(self).execute is RedisConnection.execute:
             # The same method in C, one Python frame less per command; subclasses
             # that override execute() keep theirs.
             self.execute = protocol.command
+            self._execute_converted = protocol.command_converted
         self._transport = transport
         self._protocol = protocol
         self._address = address
@@ -219,6 +241,14 @@ class RedisConnection(AbcConnection):
         if encoding is _NOTSET:
             encoding = self._encoding
         return self._protocol.execute(command, args, encoding)
+
+    def _execute_converted(self, converter, command, *args, **kwargs):
+        """``execute`` whose future gets ``converter(reply)``: how command methods send.
+
+        Bound to the protocol's C method unless ``execute`` is overridden, in which
+        case the conversion is chained on what the override returns.
+        """
+        return _convert_later(self.execute(command, *args, **kwargs), converter)
 
     def execute_pubsub(self, command, *channels):
         """Send a (p|s)(un)subscribe command; await it for the list of confirmations.

@@ -32,7 +32,7 @@ from typing import Any, Deque, Dict, List, Optional, Set
 from .abc import AbcConnection, AbcPool
 from .connection import _merge_uri_options, create_connection
 from .errors import ConnectionClosedError, PoolClosedError, RedisError
-from .util import _check_positive_timeout
+from .util import _check_positive_timeout, _convert_later
 
 __all__ = ["create_pool", "ConnectionsPool"]
 
@@ -265,6 +265,20 @@ class ConnectionsPool(AbcPool):
                 f"{_normalized(command)} would change the state of a shared pool connection: take one "
                 "with 'with await pool as conn' (or use multi_exec() / pool.select())")
         return self._wait_execute(command, args, kw, exclusive=True)
+
+    def _execute_converted(self, converter, command, *args, **kw):
+        """``execute`` whose result is ``converter(reply)``: how command methods send.
+
+        A shared command on a free connection hands the converter to that connection's
+        protocol with the command; any other route chains the conversion on ``execute``.
+        """
+        free = self._free
+        if free and _route_cache.get(command) == _SHARED:
+            conn = free[0]
+            if not (conn.closed or conn.in_pubsub):
+                free.rotate(-1)
+                return conn._execute_converted(converter, command, *args, **kw)
+        return _convert_later(self.execute(command, *args, **kw), converter)
 
     def execute_pubsub(self, command, *channels):
         """Send a subscribe-family command on the pool's pub/sub connection.

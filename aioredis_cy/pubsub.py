@@ -6,13 +6,14 @@ closed. Readers blocked in ``get()``, ``wait_message()`` or ``iter()`` wake up a
 
 End of a stream, for :class:`Channel`:
 
-* after an unsubscribe (``close()``), buffered messages are still delivered; then a
-  ``get()`` that was waiting returns ``None``, and any later ``get()`` raises
-  :class:`~aioredis_cy.errors.ChannelClosedError` (as in aioredis 1.3.1);
-* after a connection loss (``close(exc)``), buffered messages are still delivered; then
-  every ``get()`` raises ``ChannelClosedError`` whose ``__cause__`` is the connection
-  error, so a reader cannot mistake a lost connection for an unsubscribe;
-* in both cases ``wait_message()`` returns False and ``iter()`` stops.
+* after an unsubscribe, ``conn.close()`` or a connection loss, buffered messages are
+  still delivered; then a ``get()`` that was waiting returns ``None`` and any later
+  ``get()`` raises :class:`~aioredis_cy.errors.ChannelClosedError`, as in aioredis 1.3.1
+  (so ``while True: msg = await ch.get(); if msg is None: break`` ends cleanly);
+* when the connection was lost (not closed by the user), that ``ChannelClosedError``
+  says so and its ``__cause__`` is the connection error;
+* in every case ``is_active`` becomes False, ``wait_message()`` returns False and
+  ``iter()`` stops.
 """
 import asyncio
 import json
@@ -22,7 +23,7 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from .abc import AbcChannel
-from .errors import ChannelClosedError
+from .errors import ChannelClosedError, ConnectionForcedCloseError
 from .util import _to_bytes
 
 __all__ = ["Channel", "EndOfStream", "Receiver"]
@@ -58,25 +59,52 @@ class _MessageQueue:
     readers; a reader that finds nothing goes back to waiting.
     """
 
-    def _init_queue(self) -> None:
+    def _init_queue(self, maxsize: int) -> None:
+        if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
+            raise ValueError(f"maxsize must be a positive int, got {maxsize!r}")
         self._items: Deque[Any] = deque()
         self._readers: List[asyncio.Future] = []
         self._closed = False
         self._close_exc: Optional[BaseException] = None
+        self._maxsize = maxsize
+        self._received = 0
+        self._flow: Any = None   # the protocol that stopped reading because this queue is full
 
-    def _put(self, data) -> None:
-        """Append a message and wake the readers; ignored once closed."""
+    def _put(self, data):
+        """Append a message and wake the readers; ignored once closed.
+
+        Returns the queue when it has reached its bound (the protocol then stops
+        reading until :meth:`_taken` finds it drained below half), else None.
+        """
         if self._closed:
-            return
-        self._items.append(data)
+            return None
+        items = self._items
+        items.append(data)
+        self._received += 1
         if self._readers:
             self._wake_readers()
+        if len(items) >= self._maxsize:
+            return self
+        return None
+
+    def _hold(self, flow) -> None:
+        """Remember the protocol that paused reading for this queue."""
+        self._flow = flow
+
+    def _taken(self) -> None:
+        """After a message was taken: let the protocol read again once drained below half."""
+        if len(self._items) <= self._maxsize // 2:
+            flow, self._flow = self._flow, None
+            flow.queue_drained(self)
 
     def _close_queue(self, exc: Optional[BaseException]) -> None:
         if self._closed:
             return
         self._closed = True
         self._close_exc = exc
+        if self._flow is not None:
+            flow, self._flow = self._flow, None
+            flow.queue_drained(self)   # a closed queue takes no more: never hold the others
         self._wake_readers()
 
     def _wake_readers(self) -> None:
@@ -105,22 +133,28 @@ class _MessageQueue:
         return True
 
     def _end_of_stream(self, waited: bool):
-        """What a reader gets from a drained, closed queue: EndOfStream or an exception."""
-        if self._close_exc is not None:
-            raise ChannelClosedError("Connection lost; no more messages") from self._close_exc
+        """What a reader gets from a drained, closed queue: EndOfStream if it waited, else an error."""
         if waited:
             return EndOfStream
+        exc = self._close_exc
+        if exc is not None and not isinstance(exc, ConnectionForcedCloseError):
+            raise ChannelClosedError(
+                f"Connection lost after {self._received} messages were received here ({exc}). "
+                "When the server closed it, the likely reason is a subscriber that fell behind "
+                "past the server's client-output-buffer-limit for pubsub") from exc
         raise ChannelClosedError()
 
     async def _next_item(self):
         """The next message; EndOfStream or ChannelClosedError once closed and drained."""
-        if self._items:
-            return self._items.popleft()
-        if self._closed:
-            return self._end_of_stream(waited=False)
-        if await self._wait_ready():
-            return self._items.popleft()
-        return self._end_of_stream(waited=True)
+        if not self._items:
+            if self._closed:
+                return self._end_of_stream(waited=False)
+            if not await self._wait_ready():
+                return self._end_of_stream(waited=True)
+        item = self._items.popleft()
+        if self._flow is not None:
+            self._taken()
+        return item
 
     @property
     def _exhausted(self) -> bool:
@@ -172,11 +206,20 @@ class _NamedChannel(AbcChannel):
         return self._is_pattern
 
 
-class Channel(_MessageQueue, _NamedChannel):
-    """The message queue of one pub/sub subscription (channel, pattern or shard channel)."""
+# How many unread messages a Channel or Receiver holds before the connection stops reading.
+DEFAULT_MAXSIZE = 10_000
 
-    def __init__(self, name, is_pattern: bool, loop=None) -> None:
-        self._init_queue()
+
+class Channel(_MessageQueue, _NamedChannel):
+    """The message queue of one pub/sub subscription (channel, pattern or shard channel).
+
+    At ``maxsize`` unread messages the connection stops reading (the server then
+    buffers, up to its ``client-output-buffer-limit pubsub``); it reads again once
+    the channel is drained below half of it.
+    """
+
+    def __init__(self, name, is_pattern: bool, loop=None, *, maxsize: int = DEFAULT_MAXSIZE) -> None:
+        self._init_queue(maxsize)
         self._init_name(name, is_pattern)
 
     def __repr__(self) -> str:
@@ -197,7 +240,7 @@ class Channel(_MessageQueue, _NamedChannel):
         """
         if decoder is not None:
             _check_decoder(decoder)
-        elif encoding is None and self._items and not self._is_pattern:
+        elif encoding is None and self._items and not self._is_pattern and self._flow is None:
             return self._items.popleft()   # the common case, without a nested coroutine
         return await self._read(encoding, decoder, None)
 
@@ -221,13 +264,9 @@ class Channel(_MessageQueue, _NamedChannel):
 
     async def _read(self, encoding, decoder, end):
         """The next message, converted; ``end`` once the channel is closed and drained."""
-        items = self._items
-        if items:
-            msg = items.popleft()
-        else:
-            msg = await self._next_item()
-            if msg is EndOfStream:
-                return end
+        msg = await self._next_item()
+        if msg is EndOfStream:
+            return end
         if encoding is None and decoder is None and not self._is_pattern:
             return msg
         return _convert(msg, self._is_pattern, encoding, decoder)
@@ -242,10 +281,11 @@ class Receiver(_MessageQueue):
     default, :meth:`check_stop`, stops the receiver once none is left.
     """
 
-    def __init__(self, loop=None, on_close: Optional[Callable] = None) -> None:
+    def __init__(self, loop=None, on_close: Optional[Callable] = None, *,
+                 maxsize: int = DEFAULT_MAXSIZE) -> None:
         if on_close is not None and not callable(on_close):
             raise TypeError(f"on_close must be callable or None, got {on_close!r}")
-        self._init_queue()
+        self._init_queue(maxsize)
         self._refs: Dict[Tuple[bytes, bool], _Sender] = {}
         self._on_close = self.check_stop if on_close is None else on_close
 
@@ -325,11 +365,11 @@ class Receiver(_MessageQueue):
             msg = _convert(msg, sender.is_pattern, encoding, decoder)
         return sender, msg
 
-    def _put_nowait(self, data, *, sender: "_Sender") -> None:
+    def _put_nowait(self, data, *, sender: "_Sender"):
         if self._closed:
             logger.warning("Pub/Sub receiver got a message after stop: sender %r, data %r", sender, data)
-            return
-        self._put((sender, data))
+            return None
+        return self._put((sender, data))
 
     def _close(self, sender: "_Sender", exc: Optional[BaseException] = None) -> None:
         self._refs.pop((sender.name, sender.is_pattern), None)
@@ -357,9 +397,9 @@ class _Sender(_NamedChannel):
         """Not allowed: read from the receiver instead."""
         raise RuntimeError("MPSC channel does not allow direct get() calls")
 
-    def put_nowait(self, data) -> None:
-        """Forward a message to the receiver."""
-        self._receiver._put_nowait(data, sender=self)
+    def put_nowait(self, data):
+        """Forward a message to the receiver (returns the receiver when it is full)."""
+        return self._receiver._put_nowait(data, sender=self)
 
     def close(self, exc: Optional[BaseException] = None) -> None:
         """Mark closed and tell the receiver (once)."""

@@ -4,7 +4,7 @@ import functools
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlparse
 
-from ._protocol import wait_convert, wait_make_dict, wait_ok
+from ._protocol import pairs_to_dict, reply_is_ok
 
 __all__ = [
     "decode",
@@ -92,17 +92,34 @@ async def _await_converted(awaitable: Awaitable, convert: Callable):
 
 
 def _convert_later(fut: Awaitable, convert: Callable) -> Awaitable:
-    """The ``wait_*`` helpers' path when the protocol cannot convert the reply itself.
+    """An awaitable of ``convert(reply)`` chained on ``fut``, which keeps its own conversion.
 
-    Taken for a future other than the one a connection queued last, or for an
-    awaitable that is not a future: a new future settled by a done-callback (so
-    ``gather`` needs no task per command), or a coroutine.
+    For a future, a new future settled by a done-callback (so ``gather`` needs no task
+    per command); for any other awaitable, a coroutine.
     """
     if isinstance(fut, asyncio.Future):
         result = fut.get_loop().create_future()
         fut.add_done_callback(functools.partial(_settle_converted, result, convert))
         return result
     return _await_converted(fut, convert)
+
+
+def wait_ok(fut):
+    """Await it for True when the reply is OK (QUEUED passes through inside transactions)."""
+    return _convert_later(fut, reply_is_ok)
+
+
+def wait_convert(fut, type_, **kwargs):
+    """Await it for ``type_(reply, **kwargs)`` (QUEUED passes through inside transactions).
+
+    Applied to what a command method returned, it adds to that method's own conversion.
+    """
+    return _convert_later(fut, functools.partial(type_, **kwargs) if kwargs else type_)
+
+
+def wait_make_dict(fut):
+    """Await it for a dict made of a flat ``[k1, v1, k2, v2, ...]`` reply."""
+    return _convert_later(fut, pairs_to_dict)
 
 
 class coerced_keys_dict(dict):

@@ -27,7 +27,8 @@ def test_quick_run_of_every_workload(server, tmp_path):
     assert document["failures"] == []
 
     ids = [workload["id"] for workload in document["workloads"]]
-    expected = {"a", "b.set", "b.get", "c", "d.lrange.bytes", "d.lrange.str", "d.hgetall.bytes",
+    expected = {"a", "b.set", "b.get", "b.pipeline.set", "b.pipeline.get", "b.multi_exec",
+                "c", "d.lrange.bytes", "d.lrange.str", "d.hgetall.bytes",
                 "d.hgetall.str", "d.get1m.bytes", "d.get1m.str", "e", "f.once", "f.chunks"}
     assert expected <= set(ids)
     assert ("g.set" in ids) == ("g.set" not in meta["unavailable"])

@@ -456,13 +456,12 @@ async def test_create_connection_timeout(create_connection, fault_proxy):
 
 
 async def test_converter_rides_on_the_command_future(create_connection):
-    from aioredis_cy.util import wait_convert, wait_ok
+    from aioredis_cy.util import reply_is_ok, wait_convert
 
     conn = await create_connection()
-    fut = conn.execute("SET", "conv:key", "41")
-    converted = wait_ok(fut)
-    assert converted is fut   # no second future for the command queued last
-    assert await converted is True
+    fut = conn._execute_converted(reply_is_ok, "SET", "conv:key", "41")
+    assert conn.pending == 1
+    assert await fut is True   # converted by the protocol, no second future
     assert await wait_convert(conn.execute("INCR", "conv:key"), str) == "42"
 
 
@@ -508,3 +507,22 @@ async def test_converter_lets_queued_through(create_connection):
     await conn.execute("MULTI")
     assert await wait_ok(conn.execute("SET", "conv:tx", "1")) == b"QUEUED"
     assert await conn.execute("EXEC") == [b"OK"]
+
+
+async def test_server_refusing_the_connection_gives_max_clients_error(start_server, create_connection):
+    """The server's error on accept, sent before any command, is what the caller sees.
+
+    The connect fails with it when it arrived before the connect returned (usual under
+    uvloop), else the first command does; never a ProtocolError.
+    """
+    from aioredis_cy.errors import MaxClientsError
+
+    full = start_server("maxclients-1", "maxclients 1")
+    holder = await create_connection(full.tcp_address)
+    for _ in range(5):
+        with pytest.raises(MaxClientsError):
+            conn = await create_connection(full.tcp_address)
+            await conn.execute(b"PING")
+    with pytest.raises(MaxClientsError):
+        await create_connection(full.tcp_address, db=1)   # the handshake gets the error
+    assert await holder.execute(b"PING") == b"PONG"

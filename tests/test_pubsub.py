@@ -10,7 +10,6 @@ from aioredis_cy.abc import AbcChannel
 from aioredis_cy.errors import (
     ChannelClosedError,
     ConnectionClosedError,
-    ConnectionForcedCloseError,
     RedisError,
 )
 from aioredis_cy.pubsub import Channel, Receiver
@@ -136,11 +135,13 @@ async def test_blocked_readers_wake_on_connection_loss():
     await asyncio.sleep(0)
     lost = ConnectionClosedError("lost")
     ch.close(lost)
-    with pytest.raises(ChannelClosedError) as info:
-        await asyncio.wait_for(getter, HANG)
-    assert info.value.__cause__ is lost
+    assert await asyncio.wait_for(getter, HANG) is None   # end of stream, as in 1.x
     assert await asyncio.wait_for(iterator, HANG) == []
     assert await asyncio.wait_for(waiter, HANG) is False
+    assert ch.is_active is False
+    with pytest.raises(ChannelClosedError, match="Connection lost") as info:
+        await ch.get()
+    assert info.value.__cause__ is lost
 
 
 async def test_wait_message_loop():
@@ -359,11 +360,14 @@ async def test_connection_cut_while_messages_flow(create_connection):
     received = []
 
     async def read_all():
-        try:
-            while True:
-                received.append(await ch.get())
-        except ChannelClosedError as exc:
-            return exc
+        while True:   # the aioredis 1.x loop: None is the end of the stream
+            msg = await ch.get()
+            if msg is None:
+                break
+            received.append(msg)
+        with pytest.raises(ChannelClosedError) as info:
+            await ch.get()
+        return info.value
 
     reader = asyncio.ensure_future(read_all())
     pattern_reader = asyncio.ensure_future(collect(pattern.iter()))
@@ -397,9 +401,35 @@ async def test_close_connection_closes_channels(create_connection):
     getter = asyncio.ensure_future(ch.get())
     await asyncio.sleep(0)
     sub.close()
-    with pytest.raises(ChannelClosedError) as info:
-        await asyncio.wait_for(getter, HANG)
-    assert isinstance(info.value.__cause__, ConnectionForcedCloseError)
+    assert await asyncio.wait_for(getter, HANG) is None   # end of stream, as in 1.x
+    assert ch.is_active is False
+    assert await ch.wait_message() is False
+    with pytest.raises(ChannelClosedError):
+        await ch.get()
+
+
+async def test_aioredis1_reader_loop_ends_on_close(create_connection):
+    """The loop 1.x code uses ends cleanly when the user closes the connection."""
+    sub = await create_connection()
+    pub = await create_connection()
+    await sub.execute_pubsub("subscribe", "closing:loop")
+    ch = sub.pubsub_channels[b"closing:loop"]
+    received = []
+
+    async def reader():
+        while True:
+            msg = await ch.get()
+            if msg is None:
+                break
+            received.append(msg)
+
+    task = asyncio.ensure_future(reader())
+    for i in range(3):
+        await pub.execute("publish", "closing:loop", str(i))
+    await eventually(lambda: len(received) == 3)
+    sub.close()   # while the reader waits in get()
+    await asyncio.wait_for(task, HANG)
+    assert received == [b"0", b"1", b"2"] and not ch.is_active
 
 
 # -- pub/sub on a pool -----------------------------------------------------------------
@@ -448,8 +478,7 @@ async def test_pool_pubsub_connection_lost(create_pool, create_connection):
     old = pool._pubsub_conn
     getter = asyncio.ensure_future(ch.get())
     await kill_pubsub_clients(admin)
-    with pytest.raises(ChannelClosedError):
-        await asyncio.wait_for(getter, HANG)
+    assert await asyncio.wait_for(getter, HANG) is None
     assert pool.in_pubsub == 0 and dict(pool.pubsub_channels) == {}
     await eventually(lambda: old not in pool._conns)
     # No automatic re-subscription; a new subscription gets a new connection.
@@ -483,3 +512,60 @@ async def test_100k_messages_in_order(server):
     finally:
         pool.close()
         await pool.wait_closed()
+
+
+# -- bound and flow control ------------------------------------------------------------
+
+
+def test_channel_bound_is_validated():
+    assert Channel("c", False)._maxsize == 10_000
+    for bad in (0, -1, 1.5, True, None):
+        with pytest.raises(ValueError):
+            Channel("c", False, maxsize=bad)
+    with pytest.raises(ValueError):
+        Receiver(maxsize=0)
+
+
+@pytest.mark.parametrize("use_receiver", [False, True])
+async def test_reading_pauses_at_the_bound_and_resumes_when_drained(create_connection, use_receiver):
+    sub = await create_connection()
+    pub = await create_connection()
+    if use_receiver:
+        queue = Receiver(maxsize=50)
+        await sub.execute_pubsub("subscribe", queue.channel("bound:a"))
+    else:
+        queue = Channel("bound:a", False, maxsize=50)
+        await sub.execute_pubsub("subscribe", queue)
+    total, pad = 400, b"." * 10_000
+    for i in range(total):
+        pub.execute("publish", "bound:a", b"%d:%s" % (i, pad))
+    await pub.execute("PING")   # every message is published
+    await eventually(lambda: sub._protocol.reading_paused)
+    assert len(queue._items) < 50 + 100   # the bound, plus what one read held beyond it
+    received = []
+    while len(received) < total:
+        item = await asyncio.wait_for(queue.get(), HANG)
+        received.append(item[1] if use_receiver else item)
+    assert received == [b"%d:%s" % (i, pad) for i in range(total)]
+    assert not sub._protocol.reading_paused
+
+
+async def test_slow_subscriber_disconnected_by_the_server_is_told_why(start_server, create_connection):
+    limited = start_server("pubsub-limit", "client-output-buffer-limit pubsub 1mb 0 0")
+    sub = await create_connection(limited.tcp_address)
+    pub = await create_connection(limited.tcp_address)
+    ch = Channel("slow:a", False, maxsize=20)
+    await sub.execute_pubsub("subscribe", ch)
+    payload = b"x" * 100_000
+    sent = 0
+    while await pub.execute("publish", "slow:a", payload) == 1:   # until the server drops us
+        sent += 1
+        assert sent < 2_000, "the server never applied its output buffer limit"
+    assert len(ch._items) < 20 + 20   # held back by the bound, not by the client's memory
+    received = 0
+    while await asyncio.wait_for(ch.wait_message(), HANG):   # an aioredis 1.x reader loop
+        assert await ch.get() == payload
+        received += 1
+    assert 20 <= received < sent
+    with pytest.raises(ChannelClosedError, match=f"after {received} messages.*client-output-buffer-limit"):
+        await ch.get()

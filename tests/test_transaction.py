@@ -475,7 +475,7 @@ async def test_cancel_execute(redis, batch):
     fut = tr.set("foo", "bar")
     task = asyncio.ensure_future(tr.execute())
     for _ in range(100):   # until everything is written
-        if tr._replies:
+        if tr._sent is not None:
             break
         await asyncio.sleep(0)
     task.cancel()
@@ -541,3 +541,21 @@ async def test_pipeline_class_directly(redis):
     tr = MultiExec(redis.connection, Redis, loop=None)
     tr.incr("direct")
     assert await tr.execute() == [2]
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_big_batch_with_encodings_and_an_error_in_the_middle(redis, batch):
+    tr = getattr(redis, batch)()
+    sets = [tr.set(f"big:{index}", index) for index in range(10_000)]
+    failing = tr.lpush("big:0", "x")
+    as_text = tr.get("big:1", encoding="utf-8")
+    as_bytes = tr.get("big:2")
+    results = await tr.execute(return_exceptions=True)
+    assert results[:10_000] == [True] * 10_000 and all(fut.result() is True for fut in sets)
+    assert isinstance(results[10_000], ReplyError)
+    with pytest.raises(ReplyError):
+        await failing
+    assert results[10_001:] == ["1", b"2"]
+    assert await as_text == "1" and await as_bytes == b"2"
+    assert await redis.get("big:9999") == b"9999"   # the connection is still in step
+    await settle_pool(redis)

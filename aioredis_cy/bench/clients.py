@@ -35,6 +35,10 @@ class Client:
         """Run one command per argument tuple with all of them in flight at once."""
         raise NotImplementedError
 
+    async def pipeline(self, name: str, arglists: Sequence[Args], transaction: bool) -> None:
+        """Run one command per argument tuple through the client's explicit pipeline (or MULTI/EXEC)."""
+        raise NotImplementedError
+
     async def close(self) -> None:
         raise NotImplementedError
 
@@ -66,6 +70,13 @@ class AioredisApi(Client):
     async def batch(self, name, arglists):
         method = getattr(self.redis, name)
         await asyncio.gather(*[method(*args) for args in arglists])
+
+    async def pipeline(self, name, arglists, transaction):
+        pipe = self.redis.multi_exec() if transaction else self.redis.pipeline()
+        method = getattr(pipe, name)
+        for args in arglists:
+            method(*args)
+        await pipe.execute()
 
     async def close(self):
         for redis in self.opened:
@@ -103,7 +114,10 @@ class RedisPy(Client):
         return getattr(self.redis, name)
 
     async def batch(self, name, arglists):
-        pipe = self.redis.pipeline(transaction=False)
+        await self.pipeline(name, arglists, False)
+
+    async def pipeline(self, name, arglists, transaction):
+        pipe = self.redis.pipeline(transaction=transaction)
         method = getattr(pipe, name)
         for args in arglists:
             method(*args)

@@ -197,6 +197,16 @@ def _batched(name: str) -> Callable[[Client, List[List[tuple]]], Awaitable[None]
     return body
 
 
+def _pipelined(name: str, transaction: bool) -> Callable[[Client, List[List[tuple]]], Awaitable[None]]:
+    """Body: each chunk of argument tuples through one explicit pipeline (or MULTI/EXEC), in turn."""
+
+    async def body(client, chunks):
+        for chunk in chunks:
+            await client.pipeline(name, chunk, transaction)
+
+    return body
+
+
 async def _shared_pool(client: Client, count: int) -> None:
     get = client.command("get")
 
@@ -290,6 +300,8 @@ async def _fill_keys(redis, sizes):
 def _client_workloads() -> List[Workload]:
     batching = ("redis-py: explicit pipeline(transaction=False) of 1,000 commands per batch "
                 "(it has no automatic pipelining); aioredis APIs: 1,000 concurrent calls gathered")
+    explicit = ("aioredis APIs: pipeline() / multi_exec(), 1,000 calls then one execute(); "
+                "redis-py: pipeline(transaction=False / True)")
     workloads: List[Workload] = [
         ClientWorkload("a", "GET, sequential, 1 connection", lambda s: s.sequential,
                        _repeat("get", SMALL_KEY), fill=_fill_small,
@@ -301,6 +313,17 @@ def _client_workloads() -> List[Workload]:
         ClientWorkload("b.get", "GET, 1,000 in flight, 1 connection", lambda s: s.pipelined,
                        _batched("get"), data=lambda s: _chunks([(k,) for k in _keys(s.pipelined)]),
                        fill=_fill_keys, note=batching),
+        ClientWorkload("b.pipeline.set", "SET, pipeline() of 1,000, 1 connection", lambda s: s.pipelined,
+                       _pipelined("set", False),
+                       data=lambda s: _chunks([(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
+                       fill=_fill_keys, note=explicit),
+        ClientWorkload("b.pipeline.get", "GET, pipeline() of 1,000, 1 connection", lambda s: s.pipelined,
+                       _pipelined("get", False), data=lambda s: _chunks([(k,) for k in _keys(s.pipelined)]),
+                       fill=_fill_keys, note=explicit),
+        ClientWorkload("b.multi_exec", "SET, multi_exec() of 1,000, 1 connection", lambda s: s.pipelined,
+                       _pipelined("set", True),
+                       data=lambda s: _chunks([(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
+                       fill=_fill_keys, note=explicit),
         ClientWorkload("c", f"GET, {TASKS} tasks, pool of {POOL_SIZE}", lambda s: s.pool // TASKS * TASKS,
                        _shared_pool, fill=_fill_small, pool_size=POOL_SIZE,
                        note="aioredis APIs: create_redis_pool(minsize=10, maxsize=10); redis-py: "
@@ -447,15 +470,15 @@ def _run_benchmark(command: List[str], test: str, count: int) -> Sample:
 
 
 class ReferenceWorkload(Workload):
-    """``redis-benchmark -c 1 -P 100 -t TEST -n N -q`` on the same server."""
+    """``redis-benchmark -c 1 -P DEPTH -t TEST -n N -q`` on the same server (DEPTH 100 unless given)."""
 
-    note = (f"redis-benchmark -c 1 -P {REFERENCE_PIPELINE} -q (C, {REFERENCE_PIPELINE} in flight); "
+    note = (f"redis-benchmark -c 1 -P {REFERENCE_PIPELINE} (or -P 1000) -q (C, that many in flight); "
             "rate as it reports it; CPU of the redis-benchmark process")
 
-    def __init__(self, test: str) -> None:
-        self.test = test
-        self.id = f"g.{test}"
-        self.title = f"redis-benchmark {test.upper()}, -P {REFERENCE_PIPELINE}"
+    def __init__(self, test: str, depth: int = REFERENCE_PIPELINE) -> None:
+        self.test, self.depth = test, depth
+        self.id = f"g.{test}" if depth == REFERENCE_PIPELINE else f"g.{test}.p{depth}"
+        self.title = f"redis-benchmark {test.upper()}, -P {depth}"
 
     def unavailable(self, env):
         if env.redis_benchmark is None:
@@ -472,14 +495,15 @@ class ReferenceWorkload(Workload):
     def contenders(self, env):
         count = env.sizes.reference
         command = [env.redis_benchmark or "redis-benchmark", *benchmark_connection_args(env.url), "-c", "1",
-                   "-P", str(REFERENCE_PIPELINE), "-t", self.test, "-n", str(count), "-q"]
+                   "-P", str(self.depth), "-t", self.test, "-n", str(count), "-q"]
         return [Contender("redis-benchmark", "-", lambda data: _run_benchmark(command, self.test, count))]
 
 
 def all_workloads() -> List[Workload]:
     """Every workload, in table order."""
     return [*_client_workloads(), ReaderWorkload(None), ReaderWorkload(1 << 16),
-            ReferenceWorkload("set"), ReferenceWorkload("get")]
+            ReferenceWorkload("set"), ReferenceWorkload("get"),
+            ReferenceWorkload("set", 1_000), ReferenceWorkload("get", 1_000)]
 
 
 async def delete_bench_keys(redis: Any) -> None:

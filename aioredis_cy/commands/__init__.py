@@ -3,7 +3,7 @@
 ``create_redis`` binds it to one connection, ``create_redis_pool`` to a pool.
 """
 from ..abc import AbcPool
-from ..util import _NOTSET, wait_ok
+from ..util import _NOTSET, _convert_later, reply_is_ok
 from ._checks import _check_int
 from .cluster import ClusterCommandsMixin
 from .generic import GenericCommandsMixin
@@ -58,8 +58,14 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         if pool_or_conn is not None and type(self).execute is Redis.execute:
             # Commands call the connection's (or pool's) execute directly: no extra frame.
             self.execute = pool_or_conn.execute
+            converted = getattr(pool_or_conn, "_execute_converted", None)
+            if converted is not None:
+                self._execute_converted = converted
+            else:
+                self.__dict__.pop("_execute_converted", None)
         else:
             self.__dict__.pop("execute", None)
+            self.__dict__.pop("_execute_converted", None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
@@ -67,6 +73,15 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
     def execute(self, command, *args, **kwargs):
         """Send a raw command; returns the future (or awaitable) of its reply."""
         return self._pool_or_conn.execute(command, *args, **kwargs)
+
+    def _execute_converted(self, converter, command, *args, **kwargs):
+        """``execute`` with ``converter`` applied to the reply: how command methods send.
+
+        Bound to the connection's (or pool's) own method, which hands the converter to
+        the protocol with the command, unless ``execute`` is overridden: then the
+        conversion is chained on what the override returns.
+        """
+        return _convert_later(self.execute(command, *args, **kwargs), converter)
 
     def close(self) -> None:
         """Close the connection or pool."""
@@ -140,7 +155,7 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         """Swap two databases; True when done."""
         _check_int("from_index", from_index, 0)
         _check_int("to_index", to_index, 0)
-        return wait_ok(self.execute(b"SWAPDB", from_index, to_index))
+        return self._execute_converted(reply_is_ok, b"SWAPDB", from_index, to_index)
 
     def __await__(self):
         # ``with await redis as conn:``

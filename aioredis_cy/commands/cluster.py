@@ -1,5 +1,5 @@
 """CLUSTER commands, as sent to one node of a Redis Cluster."""
-from ..util import wait_convert, wait_ok
+from ..util import reply_is_ok, wait_convert
 from ._checks import _check_int
 
 __all__ = ["ClusterCommandsMixin", "parse_cluster_info", "parse_cluster_nodes", "parse_cluster_slots"]
@@ -37,7 +37,7 @@ class ClusterCommandsMixin:
         """Assign new hash slots to receiving node."""
         slots = (slot,) + slots
         _check_slots(slots)
-        return wait_ok(self.execute(b"CLUSTER", b"ADDSLOTS", *slots))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"ADDSLOTS", *slots)
 
     def cluster_count_failure_reports(self, node_id):
         """Return the number of failure reports active for a given node."""
@@ -52,7 +52,7 @@ class ClusterCommandsMixin:
         """Set hash slots as unbound in receiving node."""
         slots = (slot,) + slots
         _check_slots(slots)
-        return wait_ok(self.execute(b"CLUSTER", b"DELSLOTS", *slots))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"DELSLOTS", *slots)
 
     def cluster_failover(self, *, force=False, takeover=False):
         """Forces a slave to perform a manual failover of its master.
@@ -63,11 +63,11 @@ class ClusterCommandsMixin:
         if force and takeover:
             raise ValueError("force and takeover are mutually exclusive")
         option = (b"FORCE",) if force else (b"TAKEOVER",) if takeover else ()
-        return wait_ok(self.execute(b"CLUSTER", b"FAILOVER", *option))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"FAILOVER", *option)
 
     def cluster_forget(self, node_id):
         """Remove a node from the nodes table."""
-        return wait_ok(self.execute(b"CLUSTER", b"FORGET", node_id))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"FORGET", node_id)
 
     def cluster_get_keys_in_slots(self, slot, count, *, encoding):
         """Return local key names in the specified hash slot."""
@@ -77,7 +77,7 @@ class ClusterCommandsMixin:
 
     def cluster_info(self):
         """Provides info about Redis Cluster node state as a dict of str."""
-        return wait_convert(self.execute(b"CLUSTER", b"INFO", encoding="utf-8"), parse_cluster_info)
+        return self._execute_converted(parse_cluster_info, b"CLUSTER", b"INFO", encoding="utf-8")
 
     def cluster_keyslot(self, key):
         """Returns the hash slot of the specified key."""
@@ -86,7 +86,7 @@ class ClusterCommandsMixin:
     def cluster_meet(self, ip, port):
         """Force a node cluster to handshake with another node."""
         _check_int("port", port)
-        return wait_ok(self.execute(b"CLUSTER", b"MEET", ip, port))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"MEET", ip, port)
 
     def cluster_myid(self):
         """Return the node id of the node the connection talks to."""
@@ -94,24 +94,24 @@ class ClusterCommandsMixin:
 
     def cluster_nodes(self):
         """Get Cluster config for the node: a list of node dicts (see the class docstring)."""
-        return wait_convert(self.execute(b"CLUSTER", b"NODES", encoding="utf-8"), parse_cluster_nodes)
+        return self._execute_converted(parse_cluster_nodes, b"CLUSTER", b"NODES", encoding="utf-8")
 
     def cluster_replicate(self, node_id):
         """Reconfigure a node as a slave of the specified master node."""
-        return wait_ok(self.execute(b"CLUSTER", b"REPLICATE", node_id))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"REPLICATE", node_id)
 
     def cluster_reset(self, *, hard=False):
         """Reset a Redis Cluster node (``hard`` also forgets the node's id and epochs)."""
-        return wait_ok(self.execute(b"CLUSTER", b"RESET", b"HARD" if hard else b"SOFT"))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"RESET", b"HARD" if hard else b"SOFT")
 
     def cluster_save_config(self):
         """Force the node to save cluster state on disk."""
-        return wait_ok(self.execute(b"CLUSTER", b"SAVECONFIG"))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"SAVECONFIG")
 
     def cluster_set_config_epoch(self, config_epoch):
         """Set the configuration epoch in a new node."""
         _check_int("config_epoch", config_epoch)
-        return wait_ok(self.execute(b"CLUSTER", b"SET-CONFIG-EPOCH", config_epoch))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"SET-CONFIG-EPOCH", config_epoch)
 
     def cluster_setslot(self, slot, command, node_id):
         """Bind a hash slot to specified node.
@@ -127,7 +127,7 @@ class ClusterCommandsMixin:
             need = "needs a node_id" if _SETSLOT_NEEDS_NODE[command] else "takes no node_id"
             raise ValueError(f"CLUSTER SETSLOT {command} {need}")
         node = () if node_id is None else (node_id,)
-        return wait_ok(self.execute(b"CLUSTER", b"SETSLOT", slot, command, *node))
+        return self._execute_converted(reply_is_ok, b"CLUSTER", b"SETSLOT", slot, command, *node)
 
     def cluster_slaves(self, node_id):
         """List slave nodes of the specified master node, as node dicts."""
@@ -136,7 +136,7 @@ class ClusterCommandsMixin:
 
     def cluster_slots(self):
         """Get the slot map: ``{(start, end): [(host, port, node_id), ...]}``, master first."""
-        return wait_convert(self.execute(b"CLUSTER", b"SLOTS", encoding="utf-8"), parse_cluster_slots)
+        return self._execute_converted(parse_cluster_slots, b"CLUSTER", b"SLOTS", encoding="utf-8")
 
 
 def parse_cluster_info(text):

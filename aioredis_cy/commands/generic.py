@@ -1,5 +1,5 @@
 """Generic (keyspace) commands: deleting, expiring, renaming, moving, scanning and sorting keys."""
-from ..util import _NOTSET, _ScanIter, wait_convert, wait_ok
+from ..util import _NOTSET, _ScanIter, reply_is_ok
 from ._checks import _check_int
 
 __all__ = ["GenericCommandsMixin"]
@@ -44,7 +44,7 @@ class GenericCommandsMixin:
             args += [b"DB", db]
         if replace:
             args.append(b"REPLACE")
-        return wait_convert(self.execute(b"COPY", source, destination, *args), bool)
+        return self._execute_converted(bool, b"COPY", source, destination, *args)
 
     def delete(self, key, *keys):
         """Delete keys; returns how many existed."""
@@ -69,7 +69,7 @@ class GenericCommandsMixin:
             return self.pexpire(key, int(timeout * 1000), nx=nx, xx=xx, gt=gt, lt=lt)
         _check_int("timeout", timeout)
         options = _expire_options(nx, xx, gt, lt)
-        return wait_convert(self.execute(b"EXPIRE", key, timeout, *options), bool)
+        return self._execute_converted(bool, b"EXPIRE", key, timeout, *options)
 
     def expireat(self, key, timestamp, *, nx=False, xx=False, gt=False, lt=False):
         """Expire ``key`` at a UNIX time in seconds (a float goes through PEXPIREAT); True if set."""
@@ -77,7 +77,7 @@ class GenericCommandsMixin:
             return self.pexpireat(key, int(timestamp * 1000), nx=nx, xx=xx, gt=gt, lt=lt)
         _check_int("timestamp", timestamp)
         options = _expire_options(nx, xx, gt, lt)
-        return wait_convert(self.execute(b"EXPIREAT", key, timestamp, *options), bool)
+        return self._execute_converted(bool, b"EXPIREAT", key, timestamp, *options)
 
     def expiretime(self, key):
         """The UNIX time in seconds at which ``key`` expires; -1 without expiry, -2 if missing (Redis 7)."""
@@ -91,7 +91,7 @@ class GenericCommandsMixin:
         """Atomically move ``key`` to another Redis instance; True if moved, False if no such key."""
         _check_migrate(host, dest_db, timeout)
         flags = _migrate_flags(copy, replace)
-        return wait_ok(self.execute(b"MIGRATE", host, port, key, dest_db, timeout, *flags))
+        return self._execute_converted(reply_is_ok, b"MIGRATE", host, port, key, dest_db, timeout, *flags)
 
     def migrate_keys(self, host, port, keys, dest_db, timeout, *, copy=False, replace=False):
         """Atomically move the keys (a list or tuple) to another Redis instance.
@@ -104,12 +104,13 @@ class GenericCommandsMixin:
         if not keys:
             raise ValueError("keys must not be empty")
         flags = _migrate_flags(copy, replace)
-        return wait_ok(self.execute(b"MIGRATE", host, port, "", dest_db, timeout, *flags, b"KEYS", *keys))
+        return self._execute_converted(
+            reply_is_ok, b"MIGRATE", host, port, "", dest_db, timeout, *flags, b"KEYS", *keys)
 
     def move(self, key, db):
         """Move ``key`` to database ``db``; True if moved."""
         _check_int("db", db, 0)
-        return wait_convert(self.execute(b"MOVE", key, db), bool)
+        return self._execute_converted(bool, b"MOVE", key, db)
 
     def object_encoding(self, key):
         """The internal representation of the value at ``key`` as str (None if missing)."""
@@ -129,19 +130,19 @@ class GenericCommandsMixin:
 
     def persist(self, key):
         """Remove the timeout of ``key``; True if it had one."""
-        return wait_convert(self.execute(b"PERSIST", key), bool)
+        return self._execute_converted(bool, b"PERSIST", key)
 
     def pexpire(self, key, timeout, *, nx=False, xx=False, gt=False, lt=False):
         """Set a timeout on ``key`` in milliseconds (an int); True if set. Options as :meth:`expire`."""
         _check_int("timeout", timeout)
         options = _expire_options(nx, xx, gt, lt)
-        return wait_convert(self.execute(b"PEXPIRE", key, timeout, *options), bool)
+        return self._execute_converted(bool, b"PEXPIRE", key, timeout, *options)
 
     def pexpireat(self, key, timestamp, *, nx=False, xx=False, gt=False, lt=False):
         """Expire ``key`` at a UNIX time in milliseconds (an int); True if set. Options as :meth:`expire`."""
         _check_int("timestamp", timestamp)
         options = _expire_options(nx, xx, gt, lt)
-        return wait_convert(self.execute(b"PEXPIREAT", key, timestamp, *options), bool)
+        return self._execute_converted(bool, b"PEXPIREAT", key, timestamp, *options)
 
     def pexpiretime(self, key):
         """The UNIX time in milliseconds at which ``key`` expires; -1 or -2 as :meth:`expiretime`."""
@@ -159,13 +160,13 @@ class GenericCommandsMixin:
         """Rename ``key`` to ``newkey`` (ValueError if they are equal); True when done."""
         if key == newkey:
             raise ValueError("key and newkey are the same")
-        return wait_ok(self.execute(b"RENAME", key, newkey))
+        return self._execute_converted(reply_is_ok, b"RENAME", key, newkey)
 
     def renamenx(self, key, newkey):
         """Rename ``key`` to ``newkey`` only if ``newkey`` does not exist; True if renamed."""
         if key == newkey:
             raise ValueError("key and newkey are the same")
-        return wait_convert(self.execute(b"RENAMENX", key, newkey), bool)
+        return self._execute_converted(bool, b"RENAMENX", key, newkey)
 
     def restore(self, key, ttl, value):
         """Create ``key`` from a :meth:`dump` payload, expiring in ``ttl`` ms (0: never); replies OK."""
@@ -183,7 +184,7 @@ class GenericCommandsMixin:
             args += [b"MATCH", match]
         if count is not None:
             args += [b"COUNT", count]
-        return wait_convert(self.execute(b"SCAN", cursor, *args), _scan_reply)
+        return self._execute_converted(_scan_reply, b"SCAN", cursor, *args)
 
     def iscan(self, *, match=None, count=None):
         """Iterate the keyspace with ``async for``, scanning page by page."""

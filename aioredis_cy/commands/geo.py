@@ -143,11 +143,11 @@ class GeoCommandsMixin:
 
     def geopos(self, key, member, *members, **kwargs):
         """Positions of members as :class:`GeoPoint` (None for a missing member)."""
-        return wait_convert(self.execute(b"GEOPOS", key, member, *members, **kwargs), make_geopos)
+        return self._execute_converted(make_geopos, b"GEOPOS", key, member, *members, **kwargs)
 
     def geodist(self, key, member1, member2, unit="m"):
         """Distance between two members as float, or None if one is missing."""
-        return wait_convert(self.execute(b"GEODIST", key, member1, member2, _unit(unit)), make_geodist)
+        return self._execute_converted(make_geodist, b"GEODIST", key, member1, member2, _unit(unit))
 
     def georadius(
         self,

@@ -7,7 +7,7 @@ replies are passed through.
 from collections.abc import Mapping
 from itertools import chain
 
-from ..util import _NOTSET, _ScanIter, wait_convert, wait_make_dict, wait_ok
+from ..util import _NOTSET, _ScanIter, pairs_to_dict, reply_is_ok
 from ._checks import _check_int, _check_number
 from .set import _scan_args
 
@@ -34,7 +34,7 @@ class HashCommandsMixin:
 
     def hexists(self, key, field):
         """Whether ``field`` exists in the hash."""
-        return wait_convert(self.execute(b"HEXISTS", key, field), bool)
+        return self._execute_converted(bool, b"HEXISTS", key, field)
 
     def hget(self, key, field, *, encoding=_NOTSET):
         """The value of ``field``, or None."""
@@ -42,7 +42,7 @@ class HashCommandsMixin:
 
     def hgetall(self, key, *, encoding=_NOTSET):
         """All fields and values as a dict (empty if the key is missing)."""
-        return wait_make_dict(self.execute(b"HGETALL", key, encoding=encoding))
+        return self._execute_converted(pairs_to_dict, b"HGETALL", key, encoding=encoding)
 
     def hincrby(self, key, field, increment=1):
         """Add ``increment`` to the integer in ``field``; returns the new value.
@@ -58,7 +58,7 @@ class HashCommandsMixin:
         :raises TypeError: increment is not int or float
         """
         _check_number("increment", increment)
-        return wait_convert(self.execute(b"HINCRBYFLOAT", key, field, increment), float)
+        return self._execute_converted(float, b"HINCRBYFLOAT", key, field, increment)
 
     def hkeys(self, key, *, encoding=_NOTSET):
         """All field names, as a list."""
@@ -79,7 +79,7 @@ class HashCommandsMixin:
         """
         if len(pairs) % 2 != 0:
             raise TypeError("length of pairs must be even number")
-        return wait_ok(self.execute(b"HMSET", key, field, value, *pairs))
+        return self._execute_converted(reply_is_ok, b"HMSET", key, field, value, *pairs)
 
     def hmset_dict(self, key, *args, **kwargs):
         """Set several fields from a mapping and/or keyword arguments; returns True.
@@ -100,7 +100,7 @@ class HashCommandsMixin:
         if not mapping and not kwargs:
             raise ValueError("args[0] is an empty mapping: nothing to set")
         pairs = chain.from_iterable(chain(mapping.items(), kwargs.items()))
-        return wait_ok(self.execute(b"HMSET", key, *pairs))
+        return self._execute_converted(reply_is_ok, b"HMSET", key, *pairs)
 
     def hset(self, key, field, value):
         """Set ``field`` to ``value``; returns 1 if the field is new, 0 if it was updated."""
@@ -135,11 +135,11 @@ class HashCommandsMixin:
         _check_int("count", count)
         if not withvalues:
             return self.execute(b"HRANDFIELD", key, count, encoding=encoding)
-        return wait_convert(self.execute(b"HRANDFIELD", key, count, b"WITHVALUES", encoding=encoding), _pairs)
+        return self._execute_converted(_pairs, b"HRANDFIELD", key, count, b"WITHVALUES", encoding=encoding)
 
     def hscan(self, key, cursor=0, match=None, count=None):
         """One HSCAN step: ``(next_cursor, [(field, value), ...])``; cursor 0 ends the scan."""
-        return wait_convert(self.execute(b"HSCAN", key, cursor, *_scan_args(match, count)), _scan_pairs)
+        return self._execute_converted(_scan_pairs, b"HSCAN", key, cursor, *_scan_args(match, count))
 
     def ihscan(self, key, *, match=None, count=None):
         """Iterate ``(field, value)`` pairs with ``async for``, scanning on demand."""

@@ -1,5 +1,5 @@
 """HyperLogLog commands (``PF*``): approximate distinct counting."""
-from ..util import wait_ok
+from ..util import reply_is_ok
 
 __all__ = ["HyperLogLogCommandsMixin"]
 
@@ -17,4 +17,4 @@ class HyperLogLogCommandsMixin:
 
     def pfmerge(self, destkey, sourcekey, *sourcekeys):
         """Store the union of HyperLogLogs in ``destkey``; returns True."""
-        return wait_ok(self.execute(b"PFMERGE", destkey, sourcekey, *sourcekeys))
+        return self._execute_converted(reply_is_ok, b"PFMERGE", destkey, sourcekey, *sourcekeys)

@@ -5,7 +5,7 @@ which become ``(key, [elements])`` tuples. Blocking commands take their ``timeou
 in seconds (0 = forever, floats allowed) and reply None when it expires; a pool
 runs them on a connection of their own.
 """
-from ..util import _NOTSET, wait_convert, wait_ok
+from ..util import _NOTSET, reply_is_ok
 from ._checks import _check_int, _check_timeout
 from .set import _count_arg
 from .string import _word
@@ -91,7 +91,7 @@ class ListCommandsMixin:
         """
         _check_timeout(timeout)
         args = _mpop_args(key, keys, where, count)
-        return wait_convert(self.execute(b"BLMPOP", timeout, *args, encoding=encoding), _mpop_reply)
+        return self._execute_converted(_mpop_reply, b"BLMPOP", timeout, *args, encoding=encoding)
 
     # -- pushing, popping, moving ------------------------------------------------
 
@@ -151,7 +151,7 @@ class ListCommandsMixin:
         :raises ValueError: count below 1, or where is not LEFT/RIGHT
         """
         args = _mpop_args(key, keys, where, count)
-        return wait_convert(self.execute(b"LMPOP", *args, encoding=encoding), _mpop_reply)
+        return self._execute_converted(_mpop_reply, b"LMPOP", *args, encoding=encoding)
 
     # -- reading and editing -------------------------------------------------------
 
@@ -232,4 +232,4 @@ class ListCommandsMixin:
         """
         _check_int("start", start)
         _check_int("stop", stop)
-        return wait_ok(self.execute(b"LTRIM", key, start, stop))
+        return self._execute_converted(reply_is_ok, b"LTRIM", key, start, stop)

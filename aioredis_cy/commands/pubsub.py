@@ -6,7 +6,7 @@ dedicated pub/sub connection.
 """
 import json
 
-from ..util import _to_bytes, wait_make_dict
+from ..util import _to_bytes, pairs_to_dict
 
 __all__ = ["PubSubCommandsMixin"]
 
@@ -76,7 +76,7 @@ class PubSubCommandsMixin:
 
     def pubsub_numsub(self, *channels):
         """Dict of channel name -> number of subscribers, for the given channels."""
-        return wait_make_dict(self.execute(b"PUBSUB", b"NUMSUB", *channels))
+        return self._execute_converted(pairs_to_dict, b"PUBSUB", b"NUMSUB", *channels)
 
     def pubsub_numpat(self):
         """The number of pattern subscriptions (of all clients)."""
@@ -90,7 +90,7 @@ class PubSubCommandsMixin:
 
     def pubsub_shardnumsub(self, *shardchannels):
         """Dict of shard channel name -> number of subscribers (Redis 7)."""
-        return wait_make_dict(self.execute(b"PUBSUB", b"SHARDNUMSUB", *shardchannels))
+        return self._execute_converted(pairs_to_dict, b"PUBSUB", b"SHARDNUMSUB", *shardchannels)
 
     @property
     def channels(self):

@@ -6,7 +6,7 @@ sends the source only when the server does not have it cached.
 import hashlib
 
 from ..errors import NoScriptError
-from ..util import _NOTSET, wait_convert, wait_ok
+from ..util import _NOTSET, reply_is_ok
 
 __all__ = ["ScriptingCommandsMixin", "Script"]
 
@@ -73,11 +73,11 @@ class ScriptingCommandsMixin:
 
     def script_flush(self):
         """Empty the script cache; True when done."""
-        return wait_ok(self.execute(b"SCRIPT", b"FLUSH"))
+        return self._execute_converted(reply_is_ok, b"SCRIPT", b"FLUSH")
 
     def script_kill(self):
         """Stop the script running now (if it has not written anything); True when done."""
-        return wait_ok(self.execute(b"SCRIPT", b"KILL"))
+        return self._execute_converted(reply_is_ok, b"SCRIPT", b"KILL")
 
     def script_load(self, script):
         """Cache a Lua script without running it; returns its SHA1 digest."""
@@ -97,7 +97,7 @@ class ScriptingCommandsMixin:
 
     def function_delete(self, library_name):
         """Delete a function library; True when done."""
-        return wait_ok(self.execute(b"FUNCTION", b"DELETE", library_name))
+        return self._execute_converted(reply_is_ok, b"FUNCTION", b"DELETE", library_name)
 
     def function_dump(self):
         """Serialize every function library (bytes, never decoded: the payload is binary)."""
@@ -105,11 +105,11 @@ class ScriptingCommandsMixin:
 
     def function_flush(self, async_op=False):
         """Delete every function library; ``async_op`` frees them in a background thread."""
-        return wait_ok(self.execute(b"FUNCTION", b"FLUSH", *((b"ASYNC",) if async_op else ())))
+        return self._execute_converted(reply_is_ok, b"FUNCTION", b"FLUSH", *((b"ASYNC",) if async_op else ()))
 
     def function_kill(self):
         """Stop the read-only function running now; True when done."""
-        return wait_ok(self.execute(b"FUNCTION", b"KILL"))
+        return self._execute_converted(reply_is_ok, b"FUNCTION", b"KILL")
 
     def function_list(self, library_name_pattern=None, *, with_code=False, encoding=_NOTSET):
         """The function libraries as a list of dicts.
@@ -123,7 +123,7 @@ class ScriptingCommandsMixin:
             args += [b"LIBRARYNAME", library_name_pattern]
         if with_code:
             args.append(b"WITHCODE")
-        return wait_convert(self.execute(b"FUNCTION", b"LIST", *args, encoding=encoding), _function_libraries)
+        return self._execute_converted(_function_libraries, b"FUNCTION", b"LIST", *args, encoding=encoding)
 
     def function_load(self, code, *, replace=False):
         """Load a function library from its source; returns the library name."""
@@ -141,14 +141,14 @@ class ScriptingCommandsMixin:
             if not isinstance(policy, str) or policy.upper() not in _RESTORE_POLICIES:
                 raise ValueError(f"policy must be one of {_RESTORE_POLICIES}, got {policy!r}")
             args.append(policy.upper())
-        return wait_ok(self.execute(b"FUNCTION", b"RESTORE", *args))
+        return self._execute_converted(reply_is_ok, b"FUNCTION", b"RESTORE", *args)
 
     def function_stats(self):
         """The running function (None or a dict) and per-engine counts, as a dict with str names.
 
         ``{'running_script': ..., 'engines': {'LUA': {'libraries_count': n, 'functions_count': m}}}``
         """
-        return wait_convert(self.execute(b"FUNCTION", b"STATS", encoding="utf-8"), _function_stats)
+        return self._execute_converted(_function_stats, b"FUNCTION", b"STATS", encoding="utf-8")
 
 
 class Script:

@@ -3,7 +3,7 @@ from collections import namedtuple
 from functools import lru_cache
 
 from .._protocol import pairs_to_dict
-from ..util import _NOTSET, wait_convert, wait_make_dict, wait_ok
+from ..util import _NOTSET, reply_is_ok
 from ._checks import _check_int, _check_timeout
 
 __all__ = [
@@ -48,11 +48,11 @@ class ServerCommandsMixin:
 
     def bgrewriteaof(self):
         """Asynchronously rewrite the append-only file; True once the server has started or scheduled it."""
-        return wait_convert(self.execute(b"BGREWRITEAOF"), _accepted)
+        return self._execute_converted(_accepted, b"BGREWRITEAOF")
 
     def bgsave(self):
         """Asynchronously save the dataset to disk; True once the server has started or scheduled it."""
-        return wait_convert(self.execute(b"BGSAVE"), _accepted)
+        return self._execute_converted(_accepted, b"BGSAVE")
 
     def client_getname(self, encoding=_NOTSET):
         """Get the current connection name (None when unnamed)."""
@@ -64,7 +64,7 @@ class ServerCommandsMixin:
 
     def client_info(self):
         """Describe the current connection as one ``ClientInfo`` named tuple (the fields of CLIENT LIST)."""
-        return wait_convert(self.execute(b"CLIENT", b"INFO", encoding="utf-8"), _to_client_info)
+        return self._execute_converted(_to_client_info, b"CLIENT", b"INFO", encoding="utf-8")
 
     def client_kill(
         self, *, addr=None, laddr=None, client_id=None, client_type=None, user=None, skipme=None, maxage=None
@@ -96,12 +96,12 @@ class ServerCommandsMixin:
 
         Field names are those of CLIENT LIST with ``-`` replaced by ``_``; values are str.
         """
-        return wait_convert(self.execute(b"CLIENT", b"LIST", encoding="utf-8"), to_tuples)
+        return self._execute_converted(to_tuples, b"CLIENT", b"LIST", encoding="utf-8")
 
     def client_no_evict(self, enabled):
         """Protect (True) or stop protecting (False) the current connection from client eviction."""
         _check_bool(enabled, "enabled")
-        return wait_ok(self.execute(b"CLIENT", b"NO-EVICT", _ON_OFF[enabled]))
+        return self._execute_converted(reply_is_ok, b"CLIENT", b"NO-EVICT", _ON_OFF[enabled])
 
     def client_pause(self, timeout):
         """Stop processing commands from clients for *timeout* milliseconds.
@@ -112,7 +112,7 @@ class ServerCommandsMixin:
         :raises ValueError: if timeout is less than 0
         """
         _check_int("timeout", timeout, 0)
-        return wait_ok(self.execute(b"CLIENT", b"PAUSE", timeout))
+        return self._execute_converted(reply_is_ok, b"CLIENT", b"PAUSE", timeout)
 
     def client_reply(self):
         """Not supported: CLIENT REPLY OFF/SKIP would leave requests without replies.
@@ -124,11 +124,11 @@ class ServerCommandsMixin:
 
     def client_setname(self, name):
         """Set the current connection name."""
-        return wait_ok(self.execute(b"CLIENT", b"SETNAME", name))
+        return self._execute_converted(reply_is_ok, b"CLIENT", b"SETNAME", name)
 
     def client_unpause(self):
         """Resume processing of clients paused by :meth:`client_pause`."""
-        return wait_ok(self.execute(b"CLIENT", b"UNPAUSE"))
+        return self._execute_converted(reply_is_ok, b"CLIENT", b"UNPAUSE")
 
     def command(self):
         """Get array of Redis commands (decoded as utf-8, unconverted)."""
@@ -154,15 +154,15 @@ class ServerCommandsMixin:
         :raises TypeError: if parameter is not str
         """
         _check_parameter(parameter)
-        return wait_make_dict(self.execute(b"CONFIG", b"GET", parameter, encoding="utf-8"))
+        return self._execute_converted(pairs_to_dict, b"CONFIG", b"GET", parameter, encoding="utf-8")
 
     def config_resetstat(self):
         """Reset the stats returned by INFO."""
-        return wait_ok(self.execute(b"CONFIG", b"RESETSTAT"))
+        return self._execute_converted(reply_is_ok, b"CONFIG", b"RESETSTAT")
 
     def config_rewrite(self):
         """Rewrite the configuration file with the in memory configuration."""
-        return wait_ok(self.execute(b"CONFIG", b"REWRITE"))
+        return self._execute_converted(reply_is_ok, b"CONFIG", b"REWRITE")
 
     def config_set(self, parameter, value):
         """Set a configuration parameter to the given value.
@@ -170,7 +170,7 @@ class ServerCommandsMixin:
         :raises TypeError: if parameter is not str
         """
         _check_parameter(parameter)
-        return wait_ok(self.execute(b"CONFIG", b"SET", parameter, value))
+        return self._execute_converted(reply_is_ok, b"CONFIG", b"SET", parameter, value)
 
     def dbsize(self):
         """Return the number of keys in the selected database."""
@@ -191,15 +191,15 @@ class ServerCommandsMixin:
         :raises ValueError: if timeout is negative
         """
         _check_timeout(timeout)
-        return wait_ok(self.execute(b"DEBUG", b"SLEEP", timeout))
+        return self._execute_converted(reply_is_ok, b"DEBUG", b"SLEEP", timeout)
 
     def flushall(self, async_op=False):
         """Remove all keys from all databases; ``async_op`` frees them in a background thread."""
-        return wait_ok(self.execute(b"FLUSHALL", *_async_flag(async_op)))
+        return self._execute_converted(reply_is_ok, b"FLUSHALL", *_async_flag(async_op))
 
     def flushdb(self, async_op=False):
         """Remove all keys from the current database; ``async_op`` frees them in a background thread."""
-        return wait_ok(self.execute(b"FLUSHDB", *_async_flag(async_op)))
+        return self._execute_converted(reply_is_ok, b"FLUSHDB", *_async_flag(async_op))
 
     def info(self, section="default"):
         """Get information and statistics about the server.
@@ -216,7 +216,7 @@ class ServerCommandsMixin:
             raise TypeError(f"section must be str, got {type(section).__name__}")
         if not section:
             raise ValueError("invalid section")
-        return wait_convert(self.execute(b"INFO", section, encoding="utf-8"), parse_info)
+        return self._execute_converted(parse_info, b"INFO", section, encoding="utf-8")
 
     def lastsave(self):
         """Get the UNIX time stamp of the last successful save to disk."""
@@ -251,7 +251,7 @@ class ServerCommandsMixin:
         Returns ``MasterInfo``, ``SlaveInfo`` or ``SentinelInfo`` named tuples.
         For fields information see http://redis.io/commands/role#output-format
         """
-        return wait_convert(self.execute(b"ROLE", encoding="utf-8"), parse_role)
+        return self._execute_converted(parse_role, b"ROLE", encoding="utf-8")
 
     def save(self):
         """Synchronously save the dataset to disk (returns the server's ``OK``)."""
@@ -280,7 +280,7 @@ class ServerCommandsMixin:
 
     def replicaof(self, host, port=None):
         """Make the server a replica of ``host:port``; ``replicaof(None)`` promotes it to master."""
-        return wait_convert(self.execute(b"REPLICAOF", *_replication_source(host, port)), _accepted)
+        return self._execute_converted(_accepted, b"REPLICAOF", *_replication_source(host, port))
 
     def slowlog_get(self, length=None):
         """Returns the Redis slow queries log.
@@ -298,7 +298,7 @@ class ServerCommandsMixin:
 
     def slowlog_reset(self):
         """Resets Redis slow queries log."""
-        return wait_ok(self.execute(b"SLOWLOG", b"RESET"))
+        return self._execute_converted(reply_is_ok, b"SLOWLOG", b"RESET")
 
     def sync(self):
         """Not supported: SYNC makes the server stream a snapshot and then every write to this connection."""
@@ -306,7 +306,7 @@ class ServerCommandsMixin:
 
     def time(self):
         """Return current server time as a float of seconds since the epoch."""
-        return wait_convert(self.execute(b"TIME"), to_time)
+        return self._execute_converted(to_time, b"TIME")
 
     def acl_cat(self, category=None):
         """List the ACL categories, or the commands in one category."""
@@ -322,7 +322,7 @@ class ServerCommandsMixin:
 
         Values are as the server sends them, decoded as utf-8; ``selectors`` is a list of dicts.
         """
-        return wait_convert(self.execute(b"ACL", b"GETUSER", username, encoding="utf-8"), _to_acl_user)
+        return self._execute_converted(_to_acl_user, b"ACL", b"GETUSER", username, encoding="utf-8")
 
     def acl_list(self):
         """Return the ACL rules of every user, one line per user."""
@@ -330,7 +330,7 @@ class ServerCommandsMixin:
 
     def acl_setuser(self, username, *rules):
         """Create or modify an ACL user by applying ``rules`` such as ``"on"``, ``">pass"``, ``"+get"``."""
-        return wait_ok(self.execute(b"ACL", b"SETUSER", username, *rules))
+        return self._execute_converted(reply_is_ok, b"ACL", b"SETUSER", username, *rules)
 
     def acl_users(self):
         """List the names of the ACL users."""

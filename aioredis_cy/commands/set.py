@@ -3,7 +3,7 @@
 ``SSCAN`` becomes ``(cursor, [members])`` and ``SMISMEMBER`` a list of bools; other
 replies are passed through (membership tests stay 0/1 as in aioredis 1.x).
 """
-from ..util import _NOTSET, _ScanIter, wait_convert
+from ..util import _NOTSET, _ScanIter
 from ._checks import _check_int
 
 __all__ = ["SetCommandsMixin"]
@@ -54,7 +54,7 @@ class SetCommandsMixin:
 
     def smismember(self, key, member, *members):
         """Membership of each given member, as a list of bools (Redis 6.2+)."""
-        return wait_convert(self.execute(b"SMISMEMBER", key, member, *members), _bools)
+        return self._execute_converted(_bools, b"SMISMEMBER", key, member, *members)
 
     def smembers(self, key, *, encoding=_NOTSET):
         """All members, as a list."""
@@ -128,7 +128,7 @@ class SetCommandsMixin:
 
     def sscan(self, key, cursor=0, match=None, count=None):
         """One SSCAN step: ``(next_cursor, [member, ...])``; cursor 0 ends the scan."""
-        return wait_convert(self.execute(b"SSCAN", key, cursor, *_scan_args(match, count)), _scan_reply)
+        return self._execute_converted(_scan_reply, b"SSCAN", key, cursor, *_scan_args(match, count))
 
     def isscan(self, key, *, match=None, count=None):
         """Iterate members with ``async for``, scanning on demand."""

@@ -121,7 +121,7 @@ class SortedSetCommandsMixin:
         """
         _check_timeout(timeout)
         args = _mpop_args(key, keys, where, count)
-        return wait_convert(self.execute(b"BZMPOP", timeout, *args, encoding=encoding), _mpop_reply)
+        return self._execute_converted(_mpop_reply, b"BZMPOP", timeout, *args, encoding=encoding)
 
     def zmpop(self, key, *keys, where="MIN", count=None, encoding=_NOTSET):
         """Pop up to ``count`` (default 1) members from the first non-empty sorted set (Redis 7.0+).
@@ -130,7 +130,7 @@ class SortedSetCommandsMixin:
         Returns ``(key, [(member, score), ...])``, or None when every set is empty.
         """
         args = _mpop_args(key, keys, where, count)
-        return wait_convert(self.execute(b"ZMPOP", *args, encoding=encoding), _mpop_reply)
+        return self._execute_converted(_mpop_reply, b"ZMPOP", *args, encoding=encoding)
 
     # -- adding and counting ---------------------------------------------
 
@@ -187,7 +187,7 @@ class SortedSetCommandsMixin:
     def zincrby(self, key, increment, member):
         """Increment a member's score; returns the new score (int or float)."""
         _check_number("increment", increment)
-        return wait_convert(self.execute(b"ZINCRBY", key, increment, member), int_or_float)
+        return self._execute_converted(int_or_float, b"ZINCRBY", key, increment, member)
 
     def zlexcount(self, key, min=b"-", max=b"+", include_min=True, include_max=True):
         """Count members between two lexicographical bounds."""
@@ -195,11 +195,11 @@ class SortedSetCommandsMixin:
 
     def zscore(self, key, member):
         """A member's score (int or float), or None."""
-        return wait_convert(self.execute(b"ZSCORE", key, member), optional_int_or_float)
+        return self._execute_converted(optional_int_or_float, b"ZSCORE", key, member)
 
     def zmscore(self, key, member, *members):
         """Scores of several members as a list, None for a missing one (Redis 6.2+)."""
-        return wait_convert(self.execute(b"ZMSCORE", key, member, *members), _scores_list)
+        return self._execute_converted(_scores_list, b"ZMSCORE", key, member, *members)
 
     def zrank(self, key, member):
         """Index of a member, scores ordered low to high (None if missing)."""
@@ -429,7 +429,7 @@ class SortedSetCommandsMixin:
             args += [b"MATCH", match]
         if count is not None:
             args += [b"COUNT", count]
-        return wait_convert(self.execute(b"ZSCAN", key, cursor, *args), _scan_reply)
+        return self._execute_converted(_scan_reply, b"ZSCAN", key, cursor, *args)
 
     def izscan(self, key, *, match=None, count=None):
         """Iterate ``(member, score)`` pairs with ``async for``, scanning on demand."""

@@ -7,7 +7,7 @@ tuples; XINFO replies become dicts.
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from ..util import wait_convert, wait_make_dict, wait_ok
+from ..util import pairs_to_dict, reply_is_ok, wait_convert
 from ._checks import _check_int
 
 __all__ = [
@@ -181,7 +181,7 @@ class StreamCommandsMixin:
         :raises ValueError: streams and latest_ids differ in length
         """
         args = _xread_args(streams, timeout, count, latest_ids)
-        return wait_convert(self.execute(b"XREAD", *args), parse_messages_by_stream)
+        return self._execute_converted(parse_messages_by_stream, b"XREAD", *args)
 
     def xread_group(
         self, group_name, consumer_name, streams, timeout=0, count=None, latest_ids=None, no_ack=False
@@ -198,15 +198,16 @@ class StreamCommandsMixin:
     def xgroup_create(self, stream, group_name, latest_id="$", mkstream=False):
         """Create a consumer group (BusyGroupError if it exists); True on success."""
         args = [b"MKSTREAM"] if mkstream else []
-        return wait_ok(self.execute(b"XGROUP", b"CREATE", stream, group_name, latest_id, *args))
+        return self._execute_converted(
+            reply_is_ok, b"XGROUP", b"CREATE", stream, group_name, latest_id, *args)
 
     def xgroup_setid(self, stream, group_name, latest_id="$"):
         """Set a group's last delivered id; True on success."""
-        return wait_ok(self.execute(b"XGROUP", b"SETID", stream, group_name, latest_id))
+        return self._execute_converted(reply_is_ok, b"XGROUP", b"SETID", stream, group_name, latest_id)
 
     def xgroup_destroy(self, stream, group_name):
         """Delete a consumer group; True if it existed."""
-        return wait_convert(self.execute(b"XGROUP", b"DESTROY", stream, group_name), bool)
+        return self._execute_converted(bool, b"XGROUP", b"DESTROY", stream, group_name)
 
     def xgroup_createconsumer(self, stream, group_name, consumer_name):
         """Create a consumer in a group (Redis 6.2+); 1 if created, 0 if it existed."""
@@ -294,16 +295,16 @@ class StreamCommandsMixin:
 
     def xinfo_consumers(self, stream, group_name):
         """Consumers of a group, one dict each."""
-        return wait_convert(self.execute(b"XINFO", b"CONSUMERS", stream, group_name), parse_lists_to_dicts)
+        return self._execute_converted(parse_lists_to_dicts, b"XINFO", b"CONSUMERS", stream, group_name)
 
     def xinfo_groups(self, stream):
         """Consumer groups of a stream, one dict each."""
-        return wait_convert(self.execute(b"XINFO", b"GROUPS", stream), parse_lists_to_dicts)
+        return self._execute_converted(parse_lists_to_dicts, b"XINFO", b"GROUPS", stream)
 
     def xinfo_stream(self, stream):
         """Stream information as a dict (``first-entry``/``last-entry`` stay raw)."""
-        return wait_make_dict(self.execute(b"XINFO", b"STREAM", stream))
+        return self._execute_converted(pairs_to_dict, b"XINFO", b"STREAM", stream)
 
     def xinfo_help(self):
         """XINFO's help text, lines joined with newlines."""
-        return wait_convert(self.execute(b"XINFO", b"HELP"), _join_lines)
+        return self._execute_converted(_join_lines, b"XINFO", b"HELP")

@@ -7,7 +7,7 @@ applies) except where aioredis 1.x converted them: status replies become ``True`
 from collections.abc import Mapping
 from itertools import chain
 
-from ..util import _NOTSET, wait_convert, wait_ok
+from ..util import _NOTSET, reply_is_ok
 from ._checks import _check_int, _check_number, _option
 
 __all__ = ["StringCommandsMixin"]
@@ -151,7 +151,7 @@ class StringCommandsMixin:
             args = tuple(chain.from_iterable(args[0].items()))
         elif len(args) % 2 != 0:
             raise TypeError("length of pairs must be even number")
-        return wait_ok(self.execute(b"MSET", *args))
+        return self._execute_converted(reply_is_ok, b"MSET", *args)
 
     def msetnx(self, key, value, *pairs):
         """Set several keys only if none of them exists; returns 1 if set, 0 if not.
@@ -188,7 +188,8 @@ class StringCommandsMixin:
         :raises ValueError: several expiry options, or an unknown ``exist``
         """
         if not (expire or pexpire or exist or get or keepttl) and exat is None and pxat is None:
-            return wait_ok(self.execute(b"SET", key, value))   # the common case, fast; OK needs no decoding
+            # The common case, fast; OK needs no decoding.
+            return self._execute_converted(reply_is_ok, b"SET", key, value)
         args = _expiry_args(
             expire=expire or None,
             pexpire=pexpire or None,
@@ -200,7 +201,7 @@ class StringCommandsMixin:
             args.append(_option(_SET_EXIST, "exist", exist))
         if get:
             return self.execute(b"SET", key, value, *args, b"GET", encoding=encoding)
-        return wait_ok(self.execute(b"SET", key, value, *args, encoding=encoding))
+        return self._execute_converted(reply_is_ok, b"SET", key, value, *args, encoding=encoding)
 
     def setex(self, key, seconds, value):
         """Set ``key`` with a time to live; a float ``seconds`` goes through :meth:`psetex`.
@@ -210,7 +211,7 @@ class StringCommandsMixin:
         if isinstance(seconds, float):
             return self.psetex(key, int(seconds * 1000), value)
         _check_int("seconds", seconds)
-        return wait_ok(self.execute(b"SETEX", key, seconds, value))
+        return self._execute_converted(reply_is_ok, b"SETEX", key, seconds, value)
 
     def psetex(self, key, milliseconds, value):
         """Set ``key`` with a time to live in milliseconds.
@@ -218,11 +219,11 @@ class StringCommandsMixin:
         :raises TypeError: milliseconds is not int
         """
         _check_int("milliseconds", milliseconds)
-        return wait_ok(self.execute(b"PSETEX", key, milliseconds, value))
+        return self._execute_converted(reply_is_ok, b"PSETEX", key, milliseconds, value)
 
     def setnx(self, key, value):
         """Set ``key`` only if it does not exist; returns whether it was set."""
-        return wait_convert(self.execute(b"SETNX", key, value), bool)
+        return self._execute_converted(bool, b"SETNX", key, value)
 
     def setrange(self, key, offset, value):
         """Overwrite the string at ``key`` from byte ``offset``; returns the new length.
@@ -261,7 +262,7 @@ class StringCommandsMixin:
             args += [b"MINMATCHLEN", minmatchlen]
         if withmatchlen:
             args.append(b"WITHMATCHLEN")
-        return wait_convert(self.execute(b"LCS", key1, key2, *args, encoding=encoding), _lcs_idx)
+        return self._execute_converted(_lcs_idx, b"LCS", key1, key2, *args, encoding=encoding)
 
     # -- counters ------------------------------------------------------------
 
@@ -283,7 +284,7 @@ class StringCommandsMixin:
         :raises TypeError: increment is not int or float
         """
         _check_number("increment", increment)
-        return wait_convert(self.execute(b"INCRBYFLOAT", key, increment), float)
+        return self._execute_converted(float, b"INCRBYFLOAT", key, increment)
 
     def decr(self, key):
         """Subtract 1 from the integer at ``key``; returns the new value."""

@@ -14,6 +14,13 @@ import contextvars
 import functools
 import types
 
+from .._protocol import (
+    ENCODING_NOT_GIVEN,
+    CommandRecorder,
+    check_sendable,
+    convert_each,
+    settle_records,
+)
 from ..abc import AbcPool
 from ..errors import MultiExecError, PipelineError, WatchVariableError
 from ..util import wait_ok
@@ -22,21 +29,6 @@ __all__ = ["TransactionsCommandsMixin", "Pipeline", "MultiExec"]
 
 _QUEUED = (b"QUEUED", "QUEUED")
 _EXECUTED = "Pipeline already executed. Create new one."
-
-
-def _check_sendable(command, args) -> None:
-    """Raise TypeError for a command or argument the connection would refuse to encode."""
-    if not isinstance(command, (bytes, str, bytearray, memoryview)):
-        raise TypeError(f"command must be str or bytes, got {type(command).__name__}")
-    for arg in args:
-        if isinstance(arg, (bytes, str, float, bytearray, memoryview)):
-            continue
-        if isinstance(arg, int) and not isinstance(arg, bool):
-            continue
-        raise TypeError(
-            f"{command!r}: argument {arg!r} expected to be of bytearray, bytes, float, int, "
-            f"memoryview or str type, got {type(arg).__name__}"
-        )
 
 
 class _WatchPin:
@@ -126,7 +118,7 @@ class TransactionsCommandsMixin:
         are watched. Tasks never share a pinned connection (child tasks included).
         """
         keys = (key, *keys)
-        _check_sendable(b"WATCH", keys)
+        check_sendable(b"WATCH", keys)
         if isinstance(self._pool_or_conn, AbcPool):
             return _watch_pinned(self._pool_or_conn, keys)
         return wait_ok(self._pool_or_conn.execute(b"WATCH", *keys))
@@ -156,24 +148,14 @@ class TransactionsCommandsMixin:
         return Pipeline(self._pool_or_conn, self.__class__)
 
 
-class _CommandBuffer:
+class _CommandBuffer(CommandRecorder):
     """Stands in for the connection under a pipeline: records commands instead of sending them."""
 
-    __slots__ = ("_target", "_commands", "_loop")
+    __slots__ = ("_target",)
 
     def __init__(self, target, commands: list) -> None:
+        super().__init__(commands)
         self._target = target
-        self._commands = commands
-        self._loop = None
-
-    def execute(self, command, *args, **kwargs):
-        """Record the command (checking its arguments now); return the future of its reply."""
-        _check_sendable(command, args)
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        future = self._loop.create_future()
-        self._commands.append((future, command, args, kwargs))
-        return future
 
     def execute_pubsub(self, command, *channels):
         """Refused: subscriptions change the connection's mode, they cannot be buffered."""
@@ -195,12 +177,6 @@ class _CommandBuffer:
         return self._target.address
 
 
-def _consume(future: asyncio.Future) -> None:
-    """Mark an outcome nobody waits for any more as seen."""
-    if not future.cancelled():
-        future.exception()
-
-
 def _copy_outcome(source: asyncio.Future, target: asyncio.Future) -> None:
     """Settle ``target`` as ``source`` was settled (unless it is settled already)."""
     if target.done():
@@ -213,6 +189,80 @@ def _copy_outcome(source: asyncio.Future, target: asyncio.Future) -> None:
         target.set_result(source.result())
     else:
         target.set_exception(exc)
+
+
+def _outcome_of(future: asyncio.Future):
+    """A settled future's result, or its exception (CancelledError if cancelled)."""
+    if future.cancelled():
+        return asyncio.CancelledError()
+    exc = future.exception()
+    return future.result() if exc is None else exc
+
+
+def _converted(converter, value):
+    """``converter(value)`` for a successful reply other than QUEUED; its exception if it fails."""
+    if converter is None or isinstance(value, BaseException) or value in _QUEUED:
+        return value
+    try:
+        return converter(value)
+    except Exception as exc:
+        return exc
+
+
+def _settle_with(future: asyncio.Future, outcome) -> None:
+    """Settle ``future`` (unless cancelled by its holder) with a reply or an exception."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+def _batch_protocol(conn):
+    """The protocol that can take a whole batch in one call, or None (e.g. ``execute`` overridden)."""
+    protocol = getattr(conn, "_protocol", None)
+    if protocol is None or not hasattr(protocol, "execute_batch"):
+        return None
+    if getattr(conn, "execute", None) != protocol.command:
+        return None
+    return protocol
+
+
+def send_commands(conn, records: list):
+    """Send the commands of ``records`` (``(future, command, args, encoding, converter)`` each) on ``conn``.
+
+    Returns ``(done, refused)``: a future of the list of outcomes (converted reply or
+    exception) of the commands sent, in order, settled once every reply is in (even if
+    the caller stops waiting), and the exception of each refused command by its index
+    (None when none was). The protocol encodes the whole batch in one call when it can.
+    """
+    protocol = _batch_protocol(conn)
+    if protocol is None:
+        return _send_one_by_one(conn, records)
+    return protocol.execute_batch(records)
+
+
+def _send_one_by_one(conn, records: list):
+    """``send_commands`` through ``conn.execute``: for connections that override it."""
+    replies, refused = [], {}
+    for index, (_future, command, args, encoding, converter) in enumerate(records):
+        kwargs = {} if encoding is ENCODING_NOT_GIVEN else {"encoding": encoding}
+        try:
+            replies.append((conn.execute(command, *args, **kwargs), converter))
+        except Exception as exc:  # refused before anything of it was written
+            refused[index] = exc
+    done = asyncio.get_running_loop().create_future()
+
+    def collect(_last=None):
+        if not done.done():
+            done.set_result([_converted(converter, _outcome_of(reply)) for reply, converter in replies])
+
+    if replies:
+        replies[-1][0].add_done_callback(collect)
+    else:
+        collect()
+    return done, refused or None
 
 
 @types.coroutine
@@ -272,10 +322,13 @@ class Pipeline:
     def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
         self._done = False
         self._pool_or_conn = pool_or_connection
-        self._commands = []     # (command future, command, args, kwargs), in call order
+        self._commands = []     # (command future, command, args, encoding, converter), in call order
         self._results = []      # one future per command method call
         self._converters = []   # (suspended coroutine, what it waits for, result future)
-        self._replies = []      # the connection's reply futures, in sending order
+        self._plain = True      # each call returned the future of the one command it recorded
+        self._outcomes = None   # once settled: (outcome of each command, the exceptions among them)
+        self._sent = None       # once sent: the future settled when every reply is in
+        self._refused = None    # index in the commands sent -> why it was refused before sending
         self._redis = commands_factory(_CommandBuffer(pool_or_connection, self._commands))
 
     def __getattr__(self, name):
@@ -285,11 +338,18 @@ class Pipeline:
         if not callable(attr):
             return attr
 
+        track, append, commands = self._track, self._results.append, self._commands
+
         @functools.wraps(attr)
         def buffered(*args, **kwargs):
             if self._done:
                 raise AssertionError(_EXECUTED)
-            return self._track(attr(*args, **kwargs))
+            result = attr(*args, **kwargs)
+            if commands and commands[-1][0] is result:   # the usual case, kept inline
+                append(result)
+                return result
+            self._plain = False
+            return track(result)
 
         setattr(self, name, buffered)   # later look-ups skip __getattr__
         return buffered
@@ -332,9 +392,10 @@ class Pipeline:
                 await self._run()
             else:
                 self._nothing_to_send()
-            pending = [future for future in self._results if not future.done()]
-            if pending:
-                await asyncio.wait(pending)
+            if not (self._plain and len(self._results) == len(self._commands)):   # else all settled
+                pending = [future for future in self._results if not future.done()]
+                if pending:
+                    await asyncio.wait(pending)
         except asyncio.CancelledError:
             self._abandon()
             raise
@@ -345,18 +406,22 @@ class Pipeline:
 
     async def _run(self) -> None:
         conn, release = await self._take_connection()
-        last = self._send(conn)
-        if last is None:   # nothing was sent: every command has failed already
+        try:
+            done = self._send(conn)
+        except Exception as exc:  # e.g. the connection is closed: nothing is sent
             if release is not None:
                 release()
-            self._convert()
+            self._fail_all(exc)
             return
+        self._sent = done
         if release is not None:
             # Given back only once every reply is in: even if execute() is cancelled
             # meanwhile, the connection returns to the pool clean.
-            last.add_done_callback(release)
-        await asyncio.wait((last,))
-        self._settle()
+            done.add_done_callback(release)
+        if not done.done():
+            await asyncio.wait((done,))
+        self._settle(_outcome_of(done))
+        self._convert()
 
     async def _take_connection(self):
         """The connection to send on and a callback releasing it (None when not from a pool)."""
@@ -370,22 +435,14 @@ class Pipeline:
             raise
         return conn, lambda _fut=None: pool.release(conn)
 
-    def _send(self, conn):
-        """Send every buffered command; return the future of the last reply (None if none left)."""
-        for future, command, args, kwargs in self._commands:
-            try:
-                reply = conn.execute(command, *args, **kwargs)
-            except Exception as exc:  # refused before anything of it was written
-                future.set_exception(exc)
-            else:
-                self._replies.append((future, reply))
-        return self._replies[-1][1] if self._replies else None
+    def _send(self, conn) -> asyncio.Future:
+        """Send every buffered command; return the future of their outcomes (set once all are in)."""
+        done, self._refused = send_commands(conn, self._commands)
+        return done
 
-    def _settle(self) -> None:
-        """Pass the replies on to the command futures, then run the converters."""
-        for future, reply in self._replies:
-            _copy_outcome(reply, future)
-        self._convert()
+    def _settle(self, outcomes: list) -> None:
+        """Pass each command's outcome (or refusal) on to its future."""
+        self._outcomes = settle_records(self._commands, outcomes, self._refused)
 
     def _convert(self) -> None:
         converters, self._converters = self._converters, []
@@ -393,9 +450,8 @@ class Pipeline:
             _drive(coro, step, future)
 
     def _fail_commands(self, exc: BaseException) -> None:
-        for future, _command, _args, _kwargs in self._commands:
-            if not future.done():
-                future.set_exception(exc)
+        for entry in self._commands:
+            _settle_with(entry[0], exc)
 
     def _fail_all(self, exc: BaseException) -> None:
         """No connection to run on: every command fails with ``exc`` (raised by execute())."""
@@ -408,21 +464,20 @@ class Pipeline:
     def _abandon(self) -> None:
         """execute() was cancelled: cancel every future not settled yet.
 
-        The replies still on their way are read and dropped; the last one keeps the
-        callback that gives a pool connection back.
+        The replies still on their way are read and dropped by the protocol; a pool
+        connection goes back once the last one is in.
         """
-        if self._replies:
-            *earlier, (_future, last) = self._replies
-            for _future, reply in earlier:
-                reply.cancel()
-            last.add_done_callback(_consume)
-        for future, _command, _args, _kwargs in self._commands:
-            future.cancel()
+        for entry in self._commands:
+            entry[0].cancel()
         self._convert()
         for future in self._results:
             future.cancel()
 
     def _collect(self, return_exceptions: bool) -> list:
+        if self._outcomes is not None and self._plain and len(self._results) == len(self._commands):
+            results, errors = self._outcomes
+            self._raise_for(errors, return_exceptions)
+            return results
         results, errors = [], []
         for future in self._results:
             if future.cancelled():
@@ -465,6 +520,7 @@ class MultiExec(Pipeline):
         self._pin = _current_pin(pool_or_connection) if isinstance(pool_or_connection, AbcPool) else None
         self._refusal = None
         self._watch_failed = False
+        self._queued = None     # the future of the outcomes of MULTI and each queued command
 
     def _nothing_to_send(self) -> None:
         if self._pin is not None:
@@ -475,59 +531,45 @@ class MultiExec(Pipeline):
             return self._pin.conn, self._pin.release
         return await super()._take_connection()
 
-    def _send(self, conn):
-        try:
-            multi = conn.execute(b"MULTI")
-        except Exception as exc:  # e.g. the connection is closed: nothing is sent
-            self._fail_commands(exc)
-            return None
-        for future, command, args, kwargs in self._commands:
-            try:
-                reply = conn.execute(command, *args, **kwargs)
-            except Exception as exc:
-                future.set_exception(exc)
-                self._refusal = exc
-                break
-            self._replies.append((future, reply))
+    def _send(self, conn) -> asyncio.Future:
+        """MULTI, the commands, then EXEC (DISCARD if one was refused); the future of EXEC's outcome."""
+        multi = (None, b"MULTI", (), ENCODING_NOT_GIVEN, None)
+        done, self._refused = send_commands(conn, [multi, *self._commands])
+        if self._refused:
+            self._refusal = next(iter(self._refused.values()))
+        # Leaves with the rest: EXEC's reply comes last, once every other one is in.
         final = conn.execute(b"DISCARD" if self._refusal is not None else b"EXEC")
-        self._replies[:0] = [(None, multi)]
-        self._replies.append((None, final))
+        self._queued = done
         return final
 
     def _transaction_error(self, multi, final):
         """Why the transaction as a whole failed, or None if EXEC returned its results."""
         if self._refusal is not None:
             return self._refusal
-        for reply in (multi, final):
-            if reply.cancelled():
-                return asyncio.CancelledError()
-            if reply.exception() is not None:
-                return reply.exception()
-        if final.result() is None:
+        for outcome in (multi, final):
+            if isinstance(outcome, BaseException):
+                return outcome
+        if final is None:
             self._watch_failed = True
             return WatchVariableError("WATCH variable has changed")
         return None
 
-    def _settle(self) -> None:
-        (_, multi), *sent, (_, final) = self._replies
+    def _settle(self, final) -> None:
+        outcomes = self._queued.result()
+        if self._refused:   # put the refusals back in their places (MULTI's is first)
+            sent = iter(outcomes)
+            outcomes = [self._refused[index] if index in self._refused else next(sent)
+                        for index in range(len(self._commands) + 1)]
+        multi, *sent = outcomes
         error = self._transaction_error(multi, final)
-        queued = []
-        for future, reply in sent:
-            if not reply.cancelled() and reply.exception() is None and reply.result() in _QUEUED:
-                queued.append(future)
-            else:   # refused when queued, or the connection went away
-                _copy_outcome(reply, future)
-        if error is None:
-            for future, value in zip(queued, final.result()):
-                if future.done():
-                    continue
-                if isinstance(value, BaseException):
-                    future.set_exception(value)
-                else:
-                    future.set_result(value)
-        else:
-            self._fail_commands(error)
-        self._convert()
+        if error is None and all(outcome in _QUEUED for outcome in sent):
+            values = convert_each(self._commands, final)
+        else:   # refused when queued, or the transaction failed as a whole
+            queued = [entry for entry, outcome in zip(self._commands, sent) if outcome in _QUEUED]
+            results = iter(convert_each(queued, final) if error is None else ())
+            values = [outcome if outcome not in _QUEUED else error if error is not None else next(results)
+                      for outcome in sent]
+        self._outcomes = settle_records(self._commands, values, None)
 
     def _raise_for(self, errors: list, return_exceptions: bool) -> None:
         if self._watch_failed and not return_exceptions:
