@@ -1,4 +1,19 @@
 """aioredis_cy: the aioredis 1.x API with a Cython core."""
+from .cluster import (
+    AskError,
+    ClusterClosedError,
+    ClusterDownError,
+    ClusterStateError,
+    CrossSlotError,
+    LoadingError,
+    MovedError,
+    RedisCluster,
+    RedisClusterError,
+    TryAgainError,
+    UncoveredSlotError,
+    create_cluster,
+    create_redis_cluster,
+)
 from .commands import GeoMember, GeoPoint, Redis, create_redis, create_redis_pool
 from .connection import RedisConnection, create_connection
 from .errors import (
@@ -56,4 +71,17 @@ __all__ = [
     "ReadOnlyError",
     "MasterReplyError",
     "SlaveReplyError",
+    "create_cluster",
+    "create_redis_cluster",
+    "RedisCluster",
+    "RedisClusterError",
+    "ClusterClosedError",
+    "ClusterStateError",
+    "UncoveredSlotError",
+    "CrossSlotError",
+    "MovedError",
+    "AskError",
+    "TryAgainError",
+    "ClusterDownError",
+    "LoadingError",
 ]

@@ -85,6 +85,7 @@ cdef class CoreProtocol:
         readonly Py_ssize_t in_pubsub
         object subscribe_handler
         set full_queues      # pub/sub queues past their bound; reading is paused while any
+        object monitor_queue  # after MONITOR: the Channel that gets every line, else None
         readonly bint reading_paused   # stopped by a full pub/sub queue
         object unset_marker
 

@@ -472,11 +472,26 @@ cdef CommandKind classify(object command) except? KIND_PLAIN:
 
 
 cdef object decode_reply(object reply, object encoding):
-    """Decode bytes in a reply tree (used with readers that do not decode themselves)."""
+    """Decode bytes in a reply tree (used with readers that do not decode themselves).
+
+    The lists are decoded in place, walked with an explicit stack: no recursion however
+    deep the reply nests, and each element is visited once.
+    """
+    cdef list todo, items
+    cdef Py_ssize_t i
     if PyBytes_Check(reply):
         return (<bytes>reply).decode(encoding)
-    if PyList_CheckExact(reply):
-        return [decode_reply(item, encoding) for item in <list>reply]
+    if not PyList_CheckExact(reply):
+        return reply
+    todo = [reply]
+    while todo:
+        items = <list>todo.pop()
+        for i in range(len(items)):
+            item = items[i]
+            if PyBytes_Check(item):
+                items[i] = (<bytes>item).decode(encoding)
+            elif PyList_CheckExact(item):
+                todo.append(item)
     return reply
 
 
@@ -522,6 +537,7 @@ cdef class CoreProtocol:
         self.in_pubsub = 0
         self.subscribe_handler = None
         self.full_queues = set()
+        self.monitor_queue = None
         self.reading_paused = False
         self.unset_marker = None
 
@@ -632,6 +648,8 @@ cdef class CoreProtocol:
         cdef object arg = None
         if encoding is not None and encoding is not self.encoding:
             check_encoding(encoding)
+        if self.monitor_queue is not None:
+            raise RedisError("Connection in MONITOR mode: it only streams the server's commands")
         if kind == KIND_PLAIN:
             if self.in_pubsub:
                 raise RedisError("Connection in SUBSCRIBE mode")
@@ -655,6 +673,18 @@ cdef class CoreProtocol:
         elif kind == KIND_EXEC:
             encoding = None   # the replies are decoded per queued command instead
         return self.queue_command(command, args, encoding, kind, arg, converter)
+
+    def start_monitor(self, queue):
+        """Send MONITOR: from its OK on, every line the server sends goes to ``queue``.
+
+        Only on a connection with nothing else in flight; the connection serves
+        nothing else afterwards (close it to stop).
+        """
+        if self.pending or self.in_pubsub or self.transaction is not None or self.monitor_queue is not None:
+            raise RedisError("MONITOR needs a connection of its own, with nothing in flight")
+        future = self.queue_command(b"MONITOR", (), None, KIND_PLAIN, None, None)
+        self.monitor_queue = queue
+        return future
 
     def execute_subscribe(self, command, list channels):
         """Send a subscribe-family command for ``channels`` (Channel objects).
@@ -871,6 +901,8 @@ cdef class CoreProtocol:
                     return self.dispatch_pubsub(<list>reply)
         head = self.pop_waiter()
         if head is None:
+            if self.monitor_queue is not None and not PyExceptionInstance_Check(reply):
+                return self.deliver(self.monitor_queue, reply)
             if PyExceptionInstance_Check(reply):
                 # An error nobody asked for is the server's reason for closing
                 # (e.g. "max number of clients reached", sent on accept).
@@ -970,7 +1002,11 @@ cdef class CoreProtocol:
             waiter = self.pop_waiter()
             if waiter is None:
                 raise ProtocolError("Got PONG with no pending PING")
-            return self.resolve(waiter, reply[1] or b"PONG")
+            pong = reply[1] or b"PONG"
+            if waiter.encoding is not None and self.fast_reader is not None and PyBytes_Check(pong):
+                # (the fast reader does not decode in pub/sub mode; resolve decodes for the others)
+                pong = decode_reply(pong, waiter.encoding)
+            return self.resolve(waiter, pong)
         raise ProtocolError(f"Unexpected reply in pub/sub mode: {reply!r:.100}")
 
     cdef int deliver(self, object channel, object message) except -1:
@@ -1029,6 +1065,8 @@ cdef class CoreProtocol:
         self.pubsub_channels.clear()
         self.pubsub_patterns.clear()
         self.in_pubsub = 0
+        if self.monitor_queue is not None:
+            channels.append(self.monitor_queue)
         for channel in channels:
             channel.close(exc)
         return 0

@@ -1,4 +1,4 @@
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 from typing_extensions import Buffer
 
@@ -25,4 +25,5 @@ class Reader:
     def len(self) -> int: ...
     def has_data(self) -> bool: ...
 
-def _hashable(root: Union[list, dict, Any]) -> Any: ...
+MAX_DEPTH: int
+MAX_LINE: int

@@ -3,9 +3,10 @@
 
 Input is copied once into a buffer the reader owns; replies are built straight from it.
 The parse position and the stack of open aggregates survive between calls, so a reply
-that arrives in pieces is parsed exactly once, however it is split, and nesting depth is
-limited by memory only. Big bulk strings that are not buffered yet are copied straight
-into their final ``bytes`` object as they arrive.
+that arrives in pieces is parsed exactly once, however it is split. Nothing recurses:
+nesting lives on an explicit stack, limited to ``RESP_MAX_DEPTH`` levels. Big bulk
+strings that are not buffered yet are copied straight into their final ``bytes`` object
+as they arrive.
 
 Behaviour beyond (or unlike) hiredis, on purpose:
 
@@ -15,7 +16,9 @@ Behaviour beyond (or unlike) hiredis, on purpose:
   consumed, leaving the reader at the next reply;
 * ``(`` big numbers become ``int``; ``!`` blob errors become ``replyError`` instances;
 * ``|`` attributes are parsed and dropped (the value they annotate is returned in their place);
-* unhashable map keys (lists, maps) are turned into tuples (a map into a tuple of pairs);
+* nesting deeper than ``RESP_MAX_DEPTH`` (1024, as hiredis) and inline lines (``+ - (``)
+  longer than ``RESP_MAX_LINE`` (4 MiB) are protocol errors;
+* a map key that is an aggregate (array, set, map) is a protocol error, as in hiredis;
 * ``len()`` counts unconsumed bytes only; ``feed`` refuses ``str``.
 """
 import codecs
@@ -83,6 +86,8 @@ cdef enum:
     RESP_MAX_NUM_LINE = 64                # longest possible integer/length line, with slack
     RESP_MAX_DOUBLE = 326                 # hiredis' limit for a double's text
     RESP_ASCII_COPY_MAX = 256             # UTF-8 text up to this size is checked for ASCII and copied
+    RESP_MAX_DEPTH = 1024                 # open aggregates at once (hiredis' limit); deeper: protocol error
+    RESP_MAX_LINE = 4 * 1024 * 1024       # longest + - ( line content; longer: protocol error
 
 cdef long long RESP_MAX_AGGREGATE = 0xFFFFFFFF   # hiredis' REDIS_READER_MAX_ARRAY_ELEMENTS
 
@@ -90,6 +95,10 @@ cdef object INF = float("inf")
 cdef object NEG_INF = float("-inf")
 cdef object NAN = float("nan")
 cdef dict _CODECS = {}
+MAX_DEPTH = RESP_MAX_DEPTH
+MAX_LINE = RESP_MAX_LINE
+cdef str TOO_DEEP = f"Protocol error, reply nesting deeper than {RESP_MAX_DEPTH} levels"
+cdef str LINE_TOO_LONG = f"Protocol error, line longer than {RESP_MAX_LINE} bytes"
 
 
 cdef inline int parse_ll(const char *s, Py_ssize_t n, long long *out) noexcept nogil:
@@ -198,30 +207,6 @@ cdef tuple codec_info(object encoding):
         if len(_CODECS) < 256:
             _CODECS[encoding] = info
     return info
-
-
-def _hashable(root):
-    """A hashable stand-in for a map key built from aggregates: lists become tuples, maps
-    tuples of (key, value) pairs, recursively (without recursion, keys may nest deeply)."""
-    if type(root) is not list and type(root) is not dict:
-        return root
-    order = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        for child in (node if type(node) is list else node.values()):
-            if type(child) is list or type(child) is dict:
-                stack.append(child)
-    done = {}
-    for node in reversed(order):
-        if type(node) is list:
-            items = [done[id(c)] if (type(c) is list or type(c) is dict) else c for c in node]
-        else:
-            items = [(k, done[id(v)] if (type(v) is list or type(v) is dict) else v)
-                     for k, v in node.items()]
-        done[id(node)] = tuple(items)
-    return done[id(root)]
 
 
 cdef inline bint starts_with(const char *s, Py_ssize_t n, const char *prefix, Py_ssize_t k) noexcept:
@@ -501,6 +486,8 @@ cdef class Reader:
                 s = p + 1
                 n = (nl - 1) - s
                 hdr = (nl + 1) - self.buf
+                if n > RESP_MAX_LINE:
+                    self._fail(LINE_TOO_LONG)
 
                 if t == c'$':
                     if parse_ll(s, n, &v) < 0:
@@ -653,7 +640,7 @@ cdef class Reader:
                     self._map_set(f, obj)
                 else:
                     if type(obj) is list or type(obj) is dict:
-                        obj = _hashable(obj)
+                        self._fail("Protocol error, a map key is an aggregate")
                     Py_INCREF(obj)
                     f.key = <PyObject *>obj
                 f.filled += 1
@@ -822,6 +809,8 @@ cdef class Reader:
         if not is_type_byte(t):
             self._fail(type_byte_message(t))
         if t == c'+' or t == c'-' or t == c'(':
+            if avail - 1 > RESP_MAX_LINE + 1:   # (the type byte; a CR may end it)
+                self._fail(LINE_TOO_LONG)
             return 0
         if t == c',':
             if avail > RESP_MAX_DOUBLE + 3:
@@ -834,6 +823,8 @@ cdef class Reader:
         cdef Frame *f
         cdef Py_ssize_t cap
         cdef object container
+        if self.depth >= RESP_MAX_DEPTH:
+            self._fail(TOO_DEEP)
         if self.depth == self.stack_cap:
             cap = self.stack_cap * 2 if self.stack_cap else 16
             f = <Frame *>PyMem_Realloc(self.stack, <size_t>cap * sizeof(Frame))

@@ -7,15 +7,14 @@ import asyncio
 import codecs
 import socket
 import ssl as ssl_module
-import types
 from typing import Any, Optional, Tuple, Union
 
 from ._protocol import RedisProtocol
 from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
-from .parser import reader_class
+from .parser import honours_not_enough, reader_class
 from .pubsub import Channel
-from .util import _NOTSET, _check_positive_timeout, _convert_later, parse_url, wait_ok
+from .util import _NOTSET, _check_positive_timeout, _CoercedKeysView, _convert_later, parse_url, wait_ok
 
 __all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
 
@@ -137,7 +136,7 @@ def _check_address(address: Any) -> None:
 
 
 async def create_connection(address, *, db=None, password=None, ssl=None, encoding=None, parser=None,
-                            loop=None, timeout=None, connection_cls=None, username=None):
+                            loop=None, timeout=None, connection_cls=None, username=None, name=None):
     """Connect to Redis and return a ``RedisConnection`` (or ``connection_cls``) instance.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a ``redis://``,
@@ -145,7 +144,8 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
     system's CAs with host name checking; a ``rediss://`` URI may set TLS options instead
     (see :func:`~aioredis_cy.util.parse_url`). ``username`` (with ``password``) logs in as an
     ACL user. ``timeout`` bounds connecting and the AUTH/SELECT handshake
-    (``asyncio.TimeoutError``). ``loop`` is accepted for compatibility and ignored.
+    (``asyncio.TimeoutError``). ``name`` is sent as ``CLIENT SETNAME`` once connected.
+    ``loop`` is accepted for compatibility and ignored.
     """
     if connection_cls is None:
         connection_cls = RedisConnection
@@ -189,6 +189,8 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
                 await conn.select(db)
             if isinstance(protocol.close_exc, ReplyError):
                 raise protocol.close_exc   # the server refused the connection (e.g. MaxClientsError)
+            if name is not None:
+                await conn.execute(b"CLIENT", b"SETNAME", name)
         except BaseException:
             conn.close()
             raise
@@ -198,14 +200,17 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
 
 
 def _make_reader(parser):
-    """Instantiate a reader class with the errors this library raises."""
+    """Instantiate a reader class with the errors this library raises; returns the reader
+    and what its ``gets()`` returns when no reply is complete."""
     reader_cls = reader_class() if parser is None else parser
-    try:
-        return reader_cls(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=_NOT_ENOUGH), \
-            _NOT_ENOUGH
-    except TypeError:
-        # A reader without the notEnoughData keyword (hiredis < 2, custom readers).
-        return reader_cls(protocolError=ProtocolError, replyError=ReplyError), False
+    if honours_not_enough(reader_cls):
+        try:
+            reader = reader_cls(protocolError=ProtocolError, replyError=ReplyError, notEnoughData=_NOT_ENOUGH)
+            return reader, _NOT_ENOUGH
+        except TypeError:  # hiredis < 2 has no notEnoughData
+            pass
+    # Any other class is made as aioredis 1.x makes it, and its False means "no reply yet".
+    return reader_cls(protocolError=ProtocolError, replyError=ReplyError), False
 
 
 class RedisConnection(AbcConnection):
@@ -225,8 +230,8 @@ class RedisConnection(AbcConnection):
         self._protocol = protocol
         self._address = address
         self._encoding = encoding
-        self._pubsub_channels_view = types.MappingProxyType(protocol.channels)
-        self._pubsub_patterns_view = types.MappingProxyType(protocol.patterns)
+        self._pubsub_channels_view = _CoercedKeysView(protocol.channels)
+        self._pubsub_patterns_view = _CoercedKeysView(protocol.patterns)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} [db:{self.db}] {self._address!r}>"
@@ -271,6 +276,26 @@ class RedisConnection(AbcConnection):
             raise ValueError(f"Not all channels {channels!r} match command {command!r}")
         futures = self._protocol.execute_subscribe(command, channels)
         return asyncio.gather(*futures)
+
+    async def monitor(self, *, encoding=_NOTSET):
+        """Take the connection over with MONITOR: ``async for line in conn.monitor()``.
+
+        Yields each command the server runs, as the server formats it (decoded with the
+        connection's encoding unless ``encoding`` is given). Needs a connection with
+        nothing in flight; it serves nothing else afterwards and is closed when the
+        iteration ends.
+        """
+        if encoding is _NOTSET:
+            encoding = self._encoding
+        lines = Channel(b"MONITOR", False)
+        try:
+            if self._protocol.pending:
+                await self.execute(b"PING")   # the replies still due come first
+            await self._protocol.start_monitor(lines)
+            async for line in lines.iter(encoding=encoding):
+                yield line
+        finally:
+            self.close()
 
     def close(self) -> None:
         """Close the connection; pending commands fail with ConnectionForcedCloseError."""
@@ -321,12 +346,12 @@ class RedisConnection(AbcConnection):
 
     @property
     def pubsub_channels(self):
-        """Read-only mapping of subscribed channel names (bytes) to channels."""
+        """Read-only mapping of subscribed channel names (bytes; str looks up too) to channels."""
         return self._pubsub_channels_view
 
     @property
     def pubsub_patterns(self):
-        """Read-only mapping of subscribed patterns (bytes) to channels."""
+        """Read-only mapping of subscribed patterns (bytes; str looks up too) to channels."""
         return self._pubsub_patterns_view
 
     @property

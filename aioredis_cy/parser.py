@@ -3,7 +3,8 @@
 :class:`PyReader` has the same contract as the Cython :class:`aioredis_cy._resp.Reader`
 (and hiredis.Reader's interface): ``feed()`` bytes in, ``gets()`` replies out. It keeps
 its parse position and the stack of open aggregates between calls, so a reply arriving
-in pieces is parsed once, and nesting depth is limited by memory only.
+in pieces is parsed once. Nothing recurses; nesting is limited to :data:`MAX_DEPTH` levels
+and inline lines (``+ - (``) to :data:`MAX_LINE` bytes, as in the Cython reader.
 
 :func:`reader_class` maps a parser name (``"cython"``, ``"python"``, ``"hiredis"``) to
 a reader class; :data:`DEFAULT_PARSER` is the name chosen when the package was built.
@@ -20,7 +21,7 @@ try:
 except ImportError:  # not built by setup.py (e.g. a source checkout): the compiled reader
     DEFAULT_PARSER = "cython"
 
-__all__ = ["PyReader", "DEFAULT_PARSER", "PARSERS", "reader_class"]
+__all__ = ["PyReader", "DEFAULT_PARSER", "PARSERS", "MAX_DEPTH", "MAX_LINE", "reader_class"]
 
 PARSERS = ("cython", "python", "hiredis")
 
@@ -45,11 +46,27 @@ def reader_class(name: str = DEFAULT_PARSER) -> type:
     raise ValueError(f"unknown parser {name!r}; expected one of {', '.join(PARSERS)}")
 
 
+def honours_not_enough(reader_cls) -> bool:
+    """Whether ``gets()`` of ``reader_cls`` returns its ``notEnoughData`` argument when it
+    needs more input: our readers and hiredis.Reader do. Other classes are treated as
+    aioredis 1.x treats them: ``False`` means "no reply yet"."""
+    from ._resp import Reader
+
+    if isinstance(reader_cls, type) and issubclass(reader_cls, (Reader, PyReader)):
+        return True
+    hiredis = sys.modules.get("hiredis")
+    return hiredis is not None and reader_cls is getattr(hiredis, "Reader", None)
+
+
 MAX_BULK = 512 * 1024 * 1024  # Redis' proto-max-bulk-len default
 MAX_AGGREGATE = 0xFFFFFFFF  # hiredis' limit on aggregate lengths
 MAX_NUM_LINE = 64  # longest possible integer/length line, with slack
 MAX_DOUBLE = 326  # hiredis' limit for a double's text
 DEFAULT_MAXBUF = 16 * 1024
+MAX_DEPTH = 1024  # open aggregates at once (hiredis' limit); deeper: protocol error
+MAX_LINE = 4 * 1024 * 1024  # longest + - ( line content; longer: protocol error
+_TOO_DEEP = f"Protocol error, reply nesting deeper than {MAX_DEPTH} levels"
+_LINE_TOO_LONG = f"Protocol error, line longer than {MAX_LINE} bytes"
 
 _TYPE_BYTES = frozenset(b"$:+-*%~>|_#,(=!")
 _AGGREGATES = frozenset(b"*%~>|")
@@ -57,6 +74,7 @@ _UNBOUNDED_LINES = frozenset(b"+-(")
 _DOUBLE_RE = re.compile(rb"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _BIGNUM_RE = re.compile(rb"-?[0-9]+")
 _SPECIAL_DOUBLES = {b"inf": float("inf"), b"-inf": float("-inf"), b"nan": float("nan"), b"-nan": float("nan")}
+_ONE_BYTE = [bytes([i]) for i in range(256)]
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
@@ -84,38 +102,14 @@ def _to_int(line):
     return value
 
 
-def _hashable(root):
-    """A hashable stand-in for a map key built from aggregates: lists become tuples, maps
-    tuples of (key, value) pairs, recursively (without recursion: keys may nest deeply)."""
-    if type(root) is not list and type(root) is not dict:
-        return root
-    order = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        for child in node if type(node) is list else node.values():
-            if type(child) is list or type(child) is dict:
-                stack.append(child)
-    done = {}
-    for node in reversed(order):
-        if type(node) is list:
-            items = [done[id(c)] if (type(c) is list or type(c) is dict) else c for c in node]
-        else:
-            items = [
-                (k, done[id(v)] if (type(v) is list or type(v) is dict) else v) for k, v in node.items()
-            ]
-        done[id(node)] = tuple(items)
-    return done[id(root)]
-
-
-def _codec(encoding, errors):
-    """Validated (encoding, errors) for decoding, or None to keep bytes."""
+def _codec(encoding, errors, check_name=True):
+    """Validated (encoding, errors) for decoding, or None to keep bytes; with ``check_name``
+    false an unknown encoding is only found when something is decoded."""
     if encoding is not None and not isinstance(encoding, str):
         raise TypeError(f"encoding must be a str or None, not {type(encoding).__name__}")
     if errors is not None and not isinstance(errors, str):
         raise TypeError(f"errors must be a str or None, not {type(errors).__name__}")
-    if encoding is not None:
+    if encoding is not None and check_name:
         codecs.lookup(encoding)
     if errors is not None:
         codecs.lookup_error(errors)
@@ -138,9 +132,11 @@ class _Frame:
 class PyReader:
     """Pure-Python RESP2/RESP3 reader with hiredis.Reader's interface.
 
-    Same contract as :class:`aioredis_cy._resp.Reader`: error replies are returned as
-    ``replyError(message)`` instances, malformed input raises ``protocolError``, and a
-    reply that fails to decode is consumed entirely before the decode error is raised.
+    Same contract as :class:`aioredis_cy._resp.Reader` (error replies are returned as
+    ``replyError(message)`` instances, malformed input raises ``protocolError``) except for
+    decoding, where it behaves as aioredis 1.x's PyReader: a string that does not decode
+    stays bytes, and an unknown encoding raises ``LookupError`` from ``gets()`` once the
+    reply is consumed (not from the constructor or ``set_encoding``).
     """
 
     def __init__(
@@ -172,7 +168,10 @@ class PyReader:
         self._errors = None
         self._codec_next = None
         self._codec = None
-        self.set_encoding(encoding, errors)
+        # (as in aioredis 1.x, an unknown encoding given here is raised by gets())
+        self._codec_next = _codec(encoding, errors, check_name=False)
+        self._encoding = encoding
+        self._errors = errors
 
     # ------------------------------------------------------------------ public API
 
@@ -240,6 +239,8 @@ class PyReader:
                         self._fail(self._type_message(t))
                     self._fail(f"Protocol error, line of a {chr(t)!r} reply not terminated by CRLF")
                 hdr = nl + 1
+                if nl - pos - 2 > MAX_LINE:
+                    self._fail(_LINE_TOO_LONG)
                 if t == _DOLLAR or t == _EQUALS or t == _BANG:
                     n = _to_int(buf[pos + 1 : nl - 1])
                     if n is None:
@@ -289,6 +290,8 @@ class PyReader:
                             continue
                         obj = {} if t == _PERCENT else []
                     else:
+                        if len(self._stack) >= MAX_DEPTH:
+                            self._fail(_TOO_DEEP)
                         if t == _PERCENT:
                             self._stack.append(_Frame(_MAP, {}, 2 * n))
                         elif t == _PIPE:
@@ -366,7 +369,9 @@ class PyReader:
                     frame.key = None
                     frame.has_key = False
                 else:
-                    frame.key = _hashable(obj)
+                    if type(obj) is list or type(obj) is dict:
+                        self._fail("Protocol error, a map key is an aggregate")
+                    frame.key = obj
                     frame.has_key = True
                 frame.remaining -= 1
                 if frame.remaining:
@@ -443,6 +448,8 @@ class PyReader:
         if t not in _TYPE_BYTES:
             self._fail(self._type_message(t))
         if t in _UNBOUNDED_LINES:
+            if avail - 1 > MAX_LINE + 1:  # (the type byte; a CR may end it)
+                self._fail(_LINE_TOO_LONG)
             return
         if t == _COMMA:
             if avail > MAX_DOUBLE + 3:
@@ -463,10 +470,15 @@ class PyReader:
     def _make_str(self, start, stop):
         codec = self._codec
         if codec is None:
+            if stop - start == 1:  # shared one-byte objects, as the C readers return
+                return _ONE_BYTE[self._buf[start]]
             return bytes(self._buf[start:stop])
+        raw = self._buf[start:stop]
         try:
-            return self._buf[start:stop].decode(*codec)
-        except Exception as exc:
+            return raw.decode(*codec)
+        except UnicodeDecodeError:
+            return bytes(raw)  # as aioredis 1.x's PyReader: what does not decode stays bytes
+        except Exception as exc:  # e.g. LookupError for an unknown codec, once the reply is read
             return self._defer(exc)
 
     def _make_error(self, start, stop):

@@ -25,14 +25,13 @@ from a server restart by itself.
 """
 import asyncio
 import logging
-import types
 from collections import deque
 from typing import Any, Deque, Dict, List, Optional, Set
 
 from .abc import AbcConnection, AbcPool
 from .connection import _merge_uri_options, create_connection
-from .errors import ConnectionClosedError, PoolClosedError, RedisError
-from .util import _check_positive_timeout, _convert_later
+from .errors import ConnectionClosedError, MaxClientsError, PoolClosedError, RedisError, ReplyError
+from .util import _check_positive_timeout, _CoercedKeysView, _convert_later
 
 __all__ = ["create_pool", "ConnectionsPool"]
 
@@ -107,13 +106,50 @@ def _ignore_result(fut: asyncio.Future) -> None:
         fut.exception()
 
 
+def _refused(reply: asyncio.Future) -> bool:
+    """True if the server answered ``reply`` with an error (the command had no effect)."""
+    return reply.done() and not reply.cancelled() and isinstance(reply.exception(), ReplyError)
+
+
+async def _checked(conn) -> None:
+    """PING a new connection: a server at maxclients answers with MaxClientsError.
+
+    Other error replies (NOAUTH, say) still show that the server took the connection.
+    """
+    try:
+        await conn.execute(b"PING")
+    except ReplyError as exc:
+        if isinstance(exc, MaxClientsError):
+            conn.close()
+            raise
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _close_after(conn, earlier: Optional[asyncio.Future]) -> None:
+    """Close ``conn`` now, or once ``earlier`` (the last reply owed to others) is done."""
+    if earlier is None or earlier.done():
+        conn.close()
+    else:
+        earlier.add_done_callback(lambda fut: _close_when_done(conn, fut))
+
+
+def _close_when_done(conn, fut: asyncio.Future) -> None:
+    _ignore_result(fut)
+    conn.close()
+
+
 async def create_pool(address, *, db=None, password=None, ssl=None, encoding=None, minsize=1, maxsize=10,
                       parser=None, loop=None, create_connection_timeout=None, pool_cls=None,
-                      connection_cls=None, username=None):
+                      connection_cls=None, username=None, name=None, health_check_interval=None):
     """Create a pool (``pool_cls``, ConnectionsPool by default) and open ``minsize`` connections.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a URI whose options
     (db, password, username, encoding, timeout, ssl) must agree with the keywords given.
+    ``name`` is sent as ``CLIENT SETNAME`` on every connection the pool opens; with
+    ``health_check_interval`` (seconds), a connection idle that long is PINGed before
+    it is handed out or used, and dropped if the PING fails.
     ``loop`` is accepted for compatibility and ignored.
     """
     if pool_cls is None:
@@ -127,7 +163,9 @@ async def create_pool(address, *, db=None, password=None, ssl=None, encoding=Non
         db, password, username, encoding, ssl = (settings[name] for name in (
             "db", "password", "username", "encoding", "ssl"))
         create_connection_timeout = settings["timeout"]
-    extra = {} if username is None else {"username": username}
+    extra = {name_: value for name_, value in (
+        ("username", username), ("name", name), ("health_check_interval", health_check_interval))
+        if value is not None}
     pool = pool_cls(address, db, password, encoding, minsize=minsize, maxsize=maxsize, ssl=ssl, parser=parser,
                     create_connection_timeout=create_connection_timeout, connection_cls=connection_cls,
                     **extra)
@@ -149,7 +187,7 @@ class ConnectionsPool(AbcPool):
 
     def __init__(self, address, db=None, password=None, encoding=None, *, minsize, maxsize, ssl=None,
                  parser=None, create_connection_timeout=None, connection_cls=None, loop=None,
-                 username=None) -> None:
+                 username=None, name=None, health_check_interval=None) -> None:
         _check_size("minsize", minsize, 0)
         _check_size("maxsize", maxsize, 1)
         if minsize > maxsize:
@@ -169,9 +207,16 @@ class ConnectionsPool(AbcPool):
         self._maxsize = maxsize
         self._create_connection_timeout = create_connection_timeout
         self._connection_cls = connection_cls
+        self._name = name
+        _check_positive_timeout(health_check_interval, "health_check_interval")
+        self._health_check_interval = health_check_interval
+        # When each free connection was last put back (only with a health check interval).
+        self._free_since: Dict[Any, float] = {}
         # Every open connection of the pool; each is also in exactly one of: _free,
         # _used, _releasing, _pubsub_conn (until it closes and its watcher drops it).
         self._conns: Set[Any] = set()
+        # Dropped by the pool (no longer counted), not closed yet.
+        self._closing: Set[Any] = set()
         self._free: Deque[Any] = deque()
         self._used: Set[Any] = set()
         # Released, waiting for the replies that came before their acquire() (see release()).
@@ -257,14 +302,20 @@ class ConnectionsPool(AbcPool):
             conn = self._next_shared()
             if conn is not None:
                 return conn.execute(command, *args, **kw)
-            return self._wait_execute(command, args, kw, exclusive=False)
+            return self._execute_later(command, args, kw, exclusive=False)
         if route == _PUBSUB:
             return self.execute_pubsub(command, *args)
         if route == _REFUSED:
             raise RedisError(
                 f"{_normalized(command)} would change the state of a shared pool connection: take one "
                 "with 'with await pool as conn' (or use multi_exec() / pool.select())")
-        return self._wait_execute(command, args, kw, exclusive=True)
+        return self._execute_later(command, args, kw, exclusive=True)
+
+    def _execute_later(self, command, args, kw, *, exclusive: bool) -> asyncio.Future:
+        """A future of the reply, sent once a connection is at hand, awaited or not."""
+        task = asyncio.ensure_future(self._wait_execute(command, args, kw, exclusive=exclusive))
+        task.add_done_callback(_ignore_result)   # a caller that went away needs no log line
+        return task
 
     def _execute_converted(self, converter, command, *args, **kw):
         """``execute`` whose result is ``converter(reply)``: how command methods send.
@@ -334,6 +385,9 @@ class ConnectionsPool(AbcPool):
     async def _wait_execute(self, command, args, kw, *, exclusive: bool):
         conn = await self._take_connection()
         try:
+            # Replies other callers still wait for on this connection: it is closed
+            # on cancel only once they have arrived.
+            earlier = conn.execute(b"PING") if exclusive and _pending_replies(conn) else None
             fut = conn.execute(command, *args, **kw)
         except BaseException:
             self._give_back(conn)
@@ -345,7 +399,7 @@ class ConnectionsPool(AbcPool):
         try:
             return await fut
         except asyncio.CancelledError:
-            conn.close()   # still blocked on the server: never reuse it
+            _close_after(conn, earlier)   # still blocked on the server: never reuse it
             raise
         finally:
             self._finish_release(conn)
@@ -373,8 +427,29 @@ class ConnectionsPool(AbcPool):
             raise TypeError(f"DB must be of int type, not {db!r}")
         if db < 0:
             raise ValueError(f"DB must be greater or equal 0, got {db!r}")
-        await self._on_free_connections(lambda conn: conn.execute(b"SELECT", db))
+        conns = [conn for conn in self._free if not conn.closed]
+        taken = None
+        if not conns:
+            taken = await self._take_connection()
+            conns = [taken]
+        replies = [conn.execute(b"SELECT", db) for conn in conns]
+        try:
+            for outcome in await asyncio.gather(*replies, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        except BaseException:
+            # All or nothing: a connection that switched, or may yet, is dropped.
+            for conn, reply in zip(conns, replies):
+                if _refused(reply) and conn.db == self._db:
+                    if conn is taken:
+                        self._give_back(conn)
+                else:
+                    self._used.discard(conn)
+                    self._drop(conn)
+            raise
         self._db = db
+        if taken is not None:
+            self._give_back(taken)
         for conn in list(self._free):
             if conn.db != db:   # opened while the SELECTs were on their way
                 self._drop(conn)
@@ -412,7 +487,7 @@ class ConnectionsPool(AbcPool):
         conn = self._pubsub_conn
         if conn is not None and not conn.closed:
             return conn.pubsub_channels
-        return types.MappingProxyType({})
+        return _CoercedKeysView({})
 
     @property
     def pubsub_patterns(self):
@@ -420,7 +495,7 @@ class ConnectionsPool(AbcPool):
         conn = self._pubsub_conn
         if conn is not None and not conn.closed:
             return conn.pubsub_patterns
-        return types.MappingProxyType({})
+        return _CoercedKeysView({})
 
     # -- taking and giving back connections ------------------------------------
 
@@ -454,6 +529,8 @@ class ConnectionsPool(AbcPool):
             conn = self._pop_free()
             if conn is not None:
                 self._used.add(conn)
+                if self._health_check_interval is not None and not await self._healthy(conn):
+                    continue
                 return conn
             if self.size < self._maxsize:
                 conn = await self._open_connection()
@@ -462,6 +539,25 @@ class ConnectionsPool(AbcPool):
             conn = await self._wait_for_connection()
             if conn is not None:
                 return conn
+
+    async def _healthy(self, conn) -> bool:
+        """PING a taken connection that has been free longer than the health check interval.
+
+        A connection that fails is dropped (and False returned).
+        """
+        now = asyncio.get_running_loop().time()
+        if now - self._free_since.pop(conn, now) < self._health_check_interval:
+            return True
+        try:
+            await conn.execute(b"PING")
+            return True
+        except RedisError:
+            self._used.discard(conn)
+            self._drop(conn)
+            return False
+        except BaseException:
+            self._give_back(conn)
+            raise
 
     def release(self, conn) -> None:
         """Give back a connection taken with :meth:`acquire` (not a coroutine).
@@ -520,6 +616,11 @@ class ConnectionsPool(AbcPool):
                 self._used.add(conn)
                 waiter.set_result(conn)
                 return
+        self._append_free(conn)
+
+    def _append_free(self, conn) -> None:
+        if self._health_check_interval is not None:
+            self._free_since[conn] = asyncio.get_running_loop().time()
         self._free.append(conn)
 
     def _pop_free(self):
@@ -563,7 +664,7 @@ class ConnectionsPool(AbcPool):
         """Open connections until the pool holds ``minsize``."""
         while self.size < self._minsize:
             conn = await self._open_connection()
-            self._free.append(conn)
+            self._append_free(conn)
 
     async def _open_connection(self):
         self._creating += 1
@@ -572,7 +673,9 @@ class ConnectionsPool(AbcPool):
                 self._address, db=self._db, password=self._password, ssl=self._ssl,
                 encoding=self._encoding, parser=self._parser_class,
                 timeout=self._create_connection_timeout, connection_cls=self._connection_cls,
-                username=self._username)
+                username=self._username, name=self._name)
+            if self._password is None and not self._db and self._name is None:
+                await _checked(conn)   # no handshake reply told us the server took it
         except BaseException:
             self._creating -= 1
             self._wake_waiter()
@@ -589,11 +692,14 @@ class ConnectionsPool(AbcPool):
         return conn
 
     def _drop(self, conn) -> None:
-        """Close a connection that is no longer wanted (its watcher forgets it)."""
+        """Close a connection that is no longer wanted; it stops counting at once."""
         try:
             self._free.remove(conn)
         except ValueError:
             pass
+        if conn in self._conns:
+            self._conns.discard(conn)
+            self._closing.add(conn)   # until its watcher sees it closed
         conn.close()
 
     def _forget(self, conn, watcher: asyncio.Future) -> None:
@@ -601,7 +707,9 @@ class ConnectionsPool(AbcPool):
         _ignore_result(watcher)
         self._watchers.pop(conn, None)
         self._fences.pop(conn, None)
+        self._free_since.pop(conn, None)
         self._conns.discard(conn)
+        self._closing.discard(conn)
         try:
             self._free.remove(conn)
         except ValueError:
@@ -616,9 +724,8 @@ class ConnectionsPool(AbcPool):
     async def clear(self) -> None:
         """Close and remove all free connections (commands pending on them fail)."""
         conns = list(self._free)
-        self._free.clear()
         for conn in conns:
-            conn.close()
+            self._drop(conn)
         await asyncio.gather(*[conn.wait_closed() for conn in conns])
 
     def close(self) -> None:
@@ -642,7 +749,7 @@ class ConnectionsPool(AbcPool):
         await waiter
 
     def _is_shut(self) -> bool:
-        return self._closed and not self._conns and not self._creating
+        return self._closed and not self._conns and not self._closing and not self._creating
 
     def _check_closed(self) -> None:
         if self._is_shut():

@@ -28,33 +28,47 @@ async def open_unix_connection(address, *, limit=_STREAM_LIMIT, loop=None, parse
 async def _open(connect, limit, parser):
     loop = asyncio.get_running_loop()
     reader = StreamReader(limit=limit)
-    reader.set_parser(parser)
+    if parser is not None:
+        reader.set_parser(parser)
     transport, _ = await connect(lambda: asyncio.StreamReaderProtocol(reader))
     writer = asyncio.StreamWriter(transport, transport.get_protocol(), reader, loop)
     return reader, writer
 
 
 class StreamReader(asyncio.StreamReader):
-    """A StreamReader whose ``readobj()`` returns one parsed Redis reply."""
+    """A StreamReader whose ``readobj()`` returns one parsed Redis reply.
+
+    Bytes received before a parser is set are kept and handed to it by ``set_parser``.
+    """
 
     _parser = None
 
     def set_parser(self, parser=None):
-        """Parse with ``parser`` (a class with hiredis.Reader's interface; default: the built-in)."""
-        reader_cls = reader_class() if parser is None else parser
-        self._parser = reader_cls(protocolError=ProtocolError, replyError=ReplyError)
+        """Parse with ``parser``: a reader instance, as in aioredis 1.x, or a reader class
+        (made with this library's errors; None: the default reader class)."""
+        if parser is None or isinstance(parser, type):
+            reader_cls = reader_class() if parser is None else parser
+            parser = reader_cls(protocolError=ProtocolError, replyError=ReplyError)
+        self._parser = parser
+        if self._buffer:
+            parser.feed(self._buffer)
+            del self._buffer[:]
 
     def feed_data(self, data):
         """Hand received bytes to the parser (and wake ``readobj``)."""
         assert not self._eof, "feed_data after feed_eof"
         if not data:
             return
+        if self._parser is None:
+            self._buffer.extend(data)
+            return
         self._parser.feed(data)
         self._wakeup_waiter()
 
     async def readobj(self):
         """The next complete reply (None at end of stream); error replies come as ReplyError instances."""
-        assert self._parser is not None, "set_parser() must be called first"
+        if self._parser is None:
+            self.set_parser()
         while True:
             obj = self._parser.gets()
             if obj is not False:

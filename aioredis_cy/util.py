@@ -1,6 +1,7 @@
 """Small helpers shared by the layers: reply converters, scan iterators, URI parsing."""
 import asyncio
 import functools
+from collections.abc import Mapping
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlparse
 
@@ -139,6 +140,30 @@ class coerced_keys_dict(dict):
             return dict.get(self, _to_bytes(key), default)
         except TypeError:
             return default
+
+
+class _CoercedKeysView(Mapping):
+    """Read-only view of a bytes-keyed dict that also answers to str keys (1.x's pub/sub dicts)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: dict) -> None:
+        self._data = data
+
+    def __getitem__(self, key):
+        try:
+            return self._data[_to_bytes(key)]
+        except TypeError:
+            raise KeyError(key) from None
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
 
 
 class _ScanIter:

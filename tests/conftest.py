@@ -10,6 +10,9 @@
 """
 import asyncio
 import gc
+import re
+import subprocess
+import time
 
 import pytest
 import pytest_asyncio.plugin
@@ -196,3 +199,127 @@ async def fault_proxy(server):
     yield factory
     for proxy in proxies:
         await proxy.close()
+
+
+# -- Redis Cluster (used only by tests/test_cluster_*.py) ------------------------------------
+
+class LocalCluster:
+    """Six cluster-enabled LocalServers (3 primaries, 3 replicas) joined by ``redis-cli --cluster``."""
+
+    NODE_CONFIG = ("cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
+                   "cluster-require-full-coverage no", "enable-debug-command local")
+
+    def __init__(self, name, size=6):
+        self.nodes = [LocalServer(f"{name}-{i}", self.NODE_CONFIG) for i in range(size)]
+
+    @property
+    def addresses(self):
+        return [node.tcp_address for node in self.nodes]
+
+    def cli(self, node, *args):
+        """``redis-cli -p PORT args...`` on one node; its output as text."""
+        return subprocess.run(["redis-cli", "-p", str(node.port), *map(str, args)], check=True,
+                              capture_output=True, text=True, timeout=30).stdout
+
+    def start(self):
+        for node in self.nodes:
+            node.start()
+        hosts = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        subprocess.run(["redis-cli", "--cluster", "create", *hosts, "--cluster-replicas", "1",
+                        "--cluster-yes"], check=True, capture_output=True, timeout=60)
+        self.wait_stable()
+        return self
+
+    def wait_stable(self, timeout=30.0):
+        """Wait until every running node reports cluster_state:ok and the same slot owners."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            running = [node for node in self.nodes if node.process is not None]
+            infos = [self.cli(node, "cluster", "info") for node in running]
+            views = {self.cli(node, "cluster", "slots").replace("\n", " ") for node in running}
+            # CLUSTER SLOTS lists a replica only once it has synced.
+            listed = len(set(re.findall(r"\b[0-9a-f]{40}\b", next(iter(views)))))
+            if all("cluster_state:ok" in info for info in infos) and len(views) == 1 and \
+                    listed == len(running):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("cluster did not become stable")
+
+    def owner_of(self, slot):
+        """The LocalServer that is primary for ``slot``."""
+        for node in self.nodes:
+            if node.process is None:
+                continue
+            if self.cli(node, "cluster", "countkeysinslot", slot) is not None and \
+                    "myself,master" in self._myself(node) and self._serves(node, slot):
+                return node
+        raise LookupError(slot)
+
+    def _myself(self, node):
+        return next(line for line in self.cli(node, "cluster", "nodes").splitlines() if "myself" in line)
+
+    def node_id(self, node):
+        return self._myself(node).split()[0]
+
+    def _serves(self, node, slot):
+        for part in self._myself(node).split()[8:]:
+            if part.startswith("["):
+                continue
+            start, _, end = part.partition("-")
+            if int(start) <= slot <= int(end or start):
+                return True
+        return False
+
+    def begin_migration(self, slot, source, target):
+        """Mark ``slot`` as migrating from ``source`` to ``target`` (keys not moved yet)."""
+        self.cli(target, "cluster", "setslot", slot, "importing", self.node_id(source))
+        self.cli(source, "cluster", "setslot", slot, "migrating", self.node_id(target))
+
+    def finish_migration(self, slot, source, target):
+        """MIGRATE the slot's keys to ``target``, give it the slot, and wait until all nodes agree."""
+        while True:
+            keys = self.cli(source, "cluster", "getkeysinslot", slot, 1000).split()
+            if not keys:
+                break
+            self.cli(source, "migrate", "127.0.0.1", target.port, "", 0, 5000, "keys", *keys)
+        for node in (target, source):
+            self.cli(node, "cluster", "setslot", slot, "node", self.node_id(target))
+        self.wait_stable()
+
+    def move_slot(self, slot, source, target):
+        """A complete reshard of one slot."""
+        self.begin_migration(slot, source, target)
+        self.finish_migration(slot, source, target)
+
+    def primaries(self):
+        return [node for node in self.nodes if node.process is not None and "master" in self._myself(node)]
+
+    def stop_all(self):
+        for node in self.nodes:
+            node.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_servers():
+    """The session's 6-node cluster, started on first use."""
+    cluster = LocalCluster("cluster")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop_all()
+
+
+@pytest.fixture
+async def create_redis_cluster(_closing, redis_cluster_servers):
+    """``await create_redis_cluster(startup_nodes=None, **kw)``; every primary flushed first."""
+    for node in redis_cluster_servers.primaries():
+        redis_cluster_servers.cli(node, "flushall")
+
+    async def factory(startup_nodes=None, **kwargs):
+        client = await aioredis_cy.create_redis_cluster(
+            startup_nodes or redis_cluster_servers.addresses[:1], **kwargs)
+        _closing.append(client)
+        return client
+
+    return factory

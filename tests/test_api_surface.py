@@ -23,6 +23,9 @@ _SENTINEL_EXTRAS = {"username", "sentinel_password", "sentinel_username", "senti
 
 # "Owner.member": the keyword-only parameters (with defaults) it adds to its 1.3.1 signature.
 ALLOWED_EXTENSIONS = {
+    # The pub/sub bound (flow control past it).
+    "Channel.__init__": {"maxsize"},
+    "Receiver.__init__": {"maxsize"},
     # ACL user names (Redis 6+).
     "aioredis_cy.create_connection": {"username"},
     "aioredis_cy.create_pool": {"username"},
@@ -106,6 +109,12 @@ NEW_REDIS_NAMES = {
 
 # Names of aioredis_cy.__all__ that 1.3.1's __all__ does not have.
 NEW_ALL_NAMES: set = set()
+# Redis Cluster support (issue 14): aioredis-cluster 2.x's entry points and error classes.
+NEW_ALL_NAMES |= {
+    "create_cluster", "create_redis_cluster", "RedisCluster", "RedisClusterError", "ClusterClosedError",
+    "ClusterStateError", "UncoveredSlotError", "CrossSlotError", "MovedError", "AskError", "TryAgainError",
+    "ClusterDownError", "LoadingError",
+}
 
 
 _HEADER = re.compile(r"## (?P<kind>\w+)(?: (?P<path>[\w.]+))?(?:: (?P<names>.*))?$")

@@ -113,3 +113,33 @@ async def test_stream_changing_commands_are_refused(client, command):
         client.execute(*command)
     assert await asyncio.gather(*others) == [str(i).encode() for i in range(20)]
     assert await client.execute(b"CLIENT", b"GETNAME") is None   # other CLIENT subcommands pass
+
+
+async def test_monitor_streams_on_a_connection_of_its_own(create_connection, create_pool):
+    watched = await create_connection()
+    pool = await create_pool(minsize=1)
+    redis = aioredis_cy.Redis(pool)
+    lines = redis.monitor()
+    first = asyncio.ensure_future(lines.__anext__())
+    while not first.done():   # the monitor is on before the command it should see
+        await watched.execute(b"ECHO", b"seen-by-monitor")
+        await asyncio.sleep(0.01)
+    line = first.result()
+    assert b"seen-by-monitor" in line or b"ECHO" in line.upper()
+    assert await redis.echo("shared") == b"shared"   # the pool's other traffic is unaffected
+    await lines.aclose()
+    assert pool.size <= pool.maxsize
+
+
+async def test_monitor_takes_a_connection_over(create_connection):
+    conn = await create_connection()
+    other = await create_connection()
+    lines = conn.monitor()
+    first = asyncio.ensure_future(lines.__anext__())
+    while not first.done():
+        await other.execute(b"SET", b"monitor:key", b"1")
+        await asyncio.sleep(0.01)
+    with pytest.raises(RedisError, match="MONITOR mode"):
+        conn.execute(b"GET", b"monitor:key")
+    await lines.aclose()
+    assert conn.closed

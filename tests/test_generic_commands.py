@@ -219,6 +219,8 @@ async def test_sort(redis):
     assert await redis.sort("ids") == [b"1", b"2", b"3"]
     assert await redis.sort("ids", asc=False) == [b"3", b"2", b"1"]
     assert await redis.sort("ids", asc=True) == [b"1", b"2", b"3"]
+    assert await redis.sort("ids", asc=b"DESC") == [b"3", b"2", b"1"]   # 1.x: the order word
+    assert await redis.sort("ids", asc="ASC") == [b"1", b"2", b"3"]
     assert await redis.sort("ids", offset=1, count=1) == [b"2"]
     assert await redis.sort("ids", count=1) == [b"1", b"2", b"3"]   # LIMIT only with both
     assert await redis.sort("ids", by="w_*") == [b"2", b"3", b"1"]

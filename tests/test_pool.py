@@ -181,9 +181,8 @@ async def test_get_connection(create_pool):
 async def test_execute_waits_when_every_connection_is_taken(create_pool):
     pool = await create_pool(minsize=1, maxsize=1)
     conn = await pool.acquire()
-    pending = pool.execute("PING")
-    assert inspect.iscoroutine(pending)
-    task = asyncio.ensure_future(pending)
+    task = pool.execute("PING")
+    assert isinstance(task, asyncio.Future)   # sent when a connection frees up, awaited or not
     await asyncio.sleep(0)
     assert not task.done()
     pool.release(conn)

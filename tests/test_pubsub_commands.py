@@ -43,6 +43,37 @@ async def test_subscribe_and_unsubscribe(redis, create_redis):
     assert redis.in_pubsub == 0 and dict(redis.channels) == {}
 
 
+async def test_registries_answer_to_str_keys(redis, create_redis):
+    """1.x code indexes ``pubsub_channels``/``pubsub_patterns`` with the str it subscribed with."""
+    pub = await create_redis()
+    (ch,) = await redis.subscribe("cmd:str")
+    (pattern,) = await redis.psubscribe("cmd:str:*")
+    registries = [(redis.channels, redis.patterns)]
+    registries.append((redis.connection.pubsub_channels, redis.connection.pubsub_patterns))
+    for channels, patterns in registries:
+        assert channels["cmd:str"] is ch
+        assert channels[b"cmd:str"] is ch
+        assert "cmd:str" in channels and "cmd:other" not in channels
+        assert patterns.get("cmd:str:*") is pattern
+        assert channels.get(None) is None
+        assert list(channels) == [b"cmd:str"]
+    await pub.publish("cmd:str", "hi")
+    assert await asyncio.wait_for(redis.channels["cmd:str"].get(), HANG) == b"hi"
+    await redis.unsubscribe("cmd:str")
+    await redis.punsubscribe("cmd:str:*")
+    assert "cmd:str" not in redis.channels
+
+
+async def test_raw_subscribe_then_publish_from_another_client(create_connection, redis):
+    """The 1.x pattern: subscribe with ``conn.execute``, read via ``pubsub_channels[str]``."""
+    conn = await create_connection()
+    await conn.execute("subscribe", "cmd:raw")
+    ch = conn.pubsub_channels["cmd:raw"]
+    assert await redis.publish("cmd:raw", "Hello") == 1
+    assert await asyncio.wait_for(ch.wait_message(), HANG) is True
+    assert await ch.get() == b"Hello"
+
+
 async def test_subscribe_twice_returns_the_same_channel(redis):
     (first,) = await redis.subscribe("cmd:twice")
     (again,) = await redis.subscribe("cmd:twice")

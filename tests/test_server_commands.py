@@ -261,7 +261,6 @@ BAD_CALLS = [
     ("replicaof", ("127.0.0.1",), {}, ValueError),
     ("slowlog_get", ("10",), {}, TypeError),
     ("client_reply", (), {}, NotImplementedError),
-    ("monitor", (), {}, NotImplementedError),
     ("sync", (), {}, NotImplementedError),
 ]
 

@@ -51,9 +51,9 @@ async def test_spop(redis):
     await redis.sadd("s", "a")
     assert await redis.spop("s", 0) == []
     with pytest.raises(TypeError):
-        redis.spop("s", "1")
-    with pytest.raises(ValueError):
-        redis.spop("s", -1)
+        redis.spop("s", True)
+    with pytest.raises(ReplyError, match="out of range|must be positive"):
+        await redis.spop("s", count=-2)   # as in 1.x, the server judges the value
     assert await redis.scard("s") == 1
     await assert_still_works(redis)
 
@@ -66,8 +66,8 @@ async def test_srandmember(redis):
     assert sorted(await redis.srandmember("s", 5, encoding="utf-8")) == ["a", "b"]
     repeated = await redis.srandmember("s", -5)
     assert len(repeated) == 5 and set(repeated) <= {b"a", b"b"}
-    with pytest.raises(TypeError):
-        redis.srandmember("s", 1.5)
+    with pytest.raises(ReplyError, match="not an integer"):
+        await redis.srandmember("s", 1.5)
     assert await redis.scard("s") == 2
 
 

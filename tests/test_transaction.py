@@ -143,33 +143,44 @@ async def test_nothing_sent_before_execute(redis, create_redis):
 
 
 @pytest.mark.parametrize("batch", BATCHES)
-async def test_bad_arguments_raise_at_call_time(redis, batch):
+async def test_bad_arguments_fail_their_own_future(redis, batch):
+    """As in 1.x: a call refused by its checks returns a future holding the error, sends
+    nothing, and makes execute() raise; the other commands still run."""
     await redis.set("foo", 1)
     tr = getattr(redis, batch)()
-    with pytest.raises(TypeError):
-        tr.get(None)
-    with pytest.raises(TypeError):
-        tr.mget("foo", None)
-    with pytest.raises(TypeError):
-        tr.set("foo", True)
-    with pytest.raises(TypeError):
-        tr.expire("foo", "soon")
-    with pytest.raises(ValueError):
-        tr.rename("foo", "foo")
+    refused = [
+        tr.get(None),
+        tr.mget("foo", None),
+        tr.set("foo", True),
+        tr.expire("foo", "soon"),
+        tr.incrby("foo", 1.0),
+        tr.subscribe("chan"),
+    ]
+    renamed = tr.rename("foo", "foo")
     with pytest.raises(TypeError):
         tr.connection.execute(None)
     fut = tr.incr("foo")
-    assert await tr.execute() == [2]
+    with pytest.raises(tr.error_class) as info:
+        await tr.execute()
+    assert [type(err) for err in info.value.args[1]] == [TypeError] * 6 + [ValueError]
+    for future in refused:
+        with pytest.raises(TypeError):
+            await future
+    with pytest.raises(ValueError):
+        await renamed
     assert await fut == 2
     assert await redis.get("foo") == b"2"
 
 
 @pytest.mark.parametrize("batch", BATCHES)
-async def test_pubsub_cannot_be_pipelined(redis, batch):
+async def test_bad_arguments_with_return_exceptions(redis, batch):
+    await redis.set("foo", 1)
     tr = getattr(redis, batch)()
-    with pytest.raises(TypeError):
-        tr.subscribe("chan")
-    assert await tr.execute() == []
+    tr.incrby("foo", 1.0)
+    tr.incr("foo")
+    first, second = await tr.execute(return_exceptions=True)
+    assert isinstance(first, TypeError)
+    assert second == 2
 
 
 # -- errors --------------------------------------------------------------------
@@ -284,7 +295,7 @@ async def test_refused_command_discards_the_transaction(create_redis):
     f3 = tr.incr("foo")
     with pytest.raises(MultiExecError) as info:
         await tr.execute()
-    assert [type(error) for error in info.value.args[1]] == [ValueError, ValueError]
+    assert [type(error) for error in info.value.args[1]] == [ValueError] * 3   # f2 counts too
     for fut in (f1, f2, f3):
         with pytest.raises(ValueError):
             await fut
@@ -541,6 +552,39 @@ async def test_pipeline_class_directly(redis):
     tr = MultiExec(redis.connection, Redis, loop=None)
     tr.incr("direct")
     assert await tr.execute() == [2]
+
+
+async def test_exec_error_of_command_sent_through_the_connection(redis):
+    """1.x: a command sent via ``tr.connection`` that fails at EXEC fails execute() too."""
+    tr = redis.multi_exec()
+    fut = tr.connection.execute("INCRBY", "key", "1.0")
+    with pytest.raises(MultiExecError):
+        await tr.execute()
+    with pytest.raises(ReplyError):
+        await fut
+
+
+async def test_exec_error_with_return_exceptions(redis):
+    await redis.set("foo", "bar")
+    tr = redis.multi_exec()
+    fut = tr.incrbyfloat("foo", 1.1)
+    res = await tr.execute(return_exceptions=True)
+    assert isinstance(res[0], ReplyError)
+    with pytest.raises(ReplyError):
+        await fut
+
+
+async def test_queue_time_error_through_the_connection(redis):
+    """A nested MULTI sent via ``tr.connection`` is refused when queued; EXEC still runs."""
+    await redis.delete("foo")
+    tr = redis.multi_exec()
+    nested = tr.connection.execute("MULTI")
+    fut = tr.connection.execute("incr", "foo")
+    with pytest.raises(MultiExecError):
+        await tr.execute()
+    with pytest.raises(ReplyError):
+        await nested
+    assert await fut == 1
 
 
 @pytest.mark.parametrize("batch", BATCHES)

@@ -83,6 +83,24 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         """
         return _convert_later(self.execute(command, *args, **kwargs), converter)
 
+    async def monitor(self):
+        """``async for line in redis.monitor()``: the server's MONITOR stream.
+
+        On a pool it runs on a connection of its own (opened for it, closed after); on
+        a single connection it takes that connection over (see RedisConnection.monitor).
+        """
+        target = self._pool_or_conn
+        if isinstance(target, AbcPool):
+            conn = await target.acquire()
+            try:
+                async for line in conn.monitor():
+                    yield line
+            finally:
+                target.release(conn)
+            return
+        async for line in target.monitor():
+            yield line
+
     def close(self) -> None:
         """Close the connection or pool."""
         self._pool_or_conn.close()
@@ -195,7 +213,7 @@ class ContextRedis(Redis):
 
 
 async def create_redis(address, *, db=None, password=None, ssl=None, encoding=None, commands_factory=Redis,
-                       parser=None, timeout=None, connection_cls=None, loop=None, username=None):
+                       parser=None, timeout=None, connection_cls=None, loop=None, username=None, name=None):
     """Connect to Redis and return ``commands_factory(connection)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_connection`; ``loop`` is ignored.
@@ -204,13 +222,14 @@ async def create_redis(address, *, db=None, password=None, ssl=None, encoding=No
 
     conn = await create_connection(address, db=db, password=password, ssl=ssl, encoding=encoding,
                                    parser=parser, timeout=timeout, connection_cls=connection_cls,
-                                   username=username)
+                                   username=username, name=name)
     return commands_factory(conn)
 
 
 async def create_redis_pool(address, *, db=None, password=None, ssl=None, encoding=None,
                             commands_factory=Redis, minsize=1, maxsize=10, parser=None, timeout=None,
-                            pool_cls=None, connection_cls=None, loop=None, username=None):
+                            pool_cls=None, connection_cls=None, loop=None, username=None, name=None,
+                            health_check_interval=None):
     """Create a connections pool and return ``commands_factory(pool)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_pool`; ``timeout`` bounds opening
@@ -221,5 +240,6 @@ async def create_redis_pool(address, *, db=None, password=None, ssl=None, encodi
     pool = await create_pool(address, db=db, password=password, ssl=ssl, encoding=encoding,
                              minsize=minsize, maxsize=maxsize, parser=parser,
                              create_connection_timeout=timeout, pool_cls=pool_cls,
-                             connection_cls=connection_cls, username=username)
+                             connection_cls=connection_cls, username=username, name=name,
+                             health_check_interval=health_check_interval)
     return commands_factory(pool)

@@ -33,6 +33,13 @@ def _scan_reply(reply):
     return int(cursor), keys
 
 
+def _sort_order(asc):
+    """The SORT order word: a str/bytes ``asc`` is sent as given (1.x code passes ``b"DESC"``)."""
+    if isinstance(asc, (str, bytes)):
+        return asc
+    return b"ASC" if asc else b"DESC"
+
+
 class GenericCommandsMixin:
     """Generic commands; see https://redis.io/commands/?group=generic."""
 
@@ -204,7 +211,7 @@ class GenericCommandsMixin:
         for pattern in get_patterns:
             args += [b"GET", pattern]
         if asc is not None:
-            args.append(b"ASC" if asc else b"DESC")
+            args.append(_sort_order(asc))
         if alpha:
             args.append(b"ALPHA")
         if store is not None:

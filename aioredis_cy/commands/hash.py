@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from itertools import chain
 
 from ..util import _NOTSET, _ScanIter, pairs_to_dict, reply_is_ok
-from ._checks import _check_int, _check_number
+from ._checks import _check_int
 from .set import _scan_args
 
 __all__ = ["HashCommandsMixin"]
@@ -47,17 +47,12 @@ class HashCommandsMixin:
     def hincrby(self, key, field, increment=1):
         """Add ``increment`` to the integer in ``field``; returns the new value.
 
-        :raises TypeError: increment is not int
+        The server judges ``increment`` (a float gets its ReplyError, as in 1.x).
         """
-        _check_int("increment", increment)
         return self.execute(b"HINCRBY", key, field, increment)
 
     def hincrbyfloat(self, key, field, increment=1.0):
-        """Add ``increment`` to the number in ``field``; returns the new value as a float.
-
-        :raises TypeError: increment is not int or float
-        """
-        _check_number("increment", increment)
+        """Add ``increment`` to the number in ``field``; returns the new value as a float."""
         return self._execute_converted(float, b"HINCRBYFLOAT", key, field, increment)
 
     def hkeys(self, key, *, encoding=_NOTSET):

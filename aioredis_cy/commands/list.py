@@ -7,7 +7,6 @@ runs them on a connection of their own.
 """
 from ..util import _NOTSET, reply_is_ok
 from ._checks import _check_int, _check_timeout
-from .set import _count_arg
 from .string import _word
 
 __all__ = ["ListCommandsMixin"]
@@ -36,6 +35,14 @@ def _mpop_reply(reply):
     """``[key, [elements]]`` -> ``(key, [elements])``; None (nothing popped) stays None."""
     return None if reply is None else (reply[0], reply[1])
 
+
+
+def _pop_count(count):
+    """``[count]`` for LPOP/RPOP (not in 1.x, so checked here), or ``[]`` when it is None."""
+    if count is None:
+        return []
+    _check_int("count", count, 0)
+    return [count]
 
 class ListCommandsMixin:
     """List commands mixin (https://redis.io/commands/#list)."""
@@ -120,11 +127,11 @@ class ListCommandsMixin:
         :raises TypeError: count is not int
         :raises ValueError: count is negative
         """
-        return self.execute(b"LPOP", key, *_count_arg(count, 0), encoding=encoding)
+        return self.execute(b"LPOP", key, *_pop_count(count), encoding=encoding)
 
     def rpop(self, key, *, count=None, encoding=_NOTSET):
         """Remove and return the last element (or None); ``count`` as in :meth:`lpop`."""
-        return self.execute(b"RPOP", key, *_count_arg(count, 0), encoding=encoding)
+        return self.execute(b"RPOP", key, *_pop_count(count), encoding=encoding)
 
     def rpoplpush(self, sourcekey, destkey, *, encoding=_NOTSET):
         """Move the last element of ``sourcekey`` to the head of ``destkey``; returns it (or None)."""

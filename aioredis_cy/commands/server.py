@@ -241,10 +241,6 @@ class ServerCommandsMixin:
             args = (b"SAMPLES", samples)
         return self.execute(b"MEMORY", b"USAGE", key, *args)
 
-    def monitor(self):
-        """Not supported: MONITOR turns the connection into an endless stream of events."""
-        raise NotImplementedError("MONITOR cannot share a command connection")
-
     def role(self):
         """Return the role of the server instance.
 

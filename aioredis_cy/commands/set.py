@@ -20,12 +20,9 @@ def _scan_args(match, count):
     return args
 
 
-def _count_arg(count, minimum=None):
-    """``[count]`` after checking it, or ``[]`` when it is None."""
-    if count is None:
-        return []
-    _check_int("count", count, minimum)
-    return [count]
+def _count_arg(count):
+    """``[count]``, or ``[]`` when it is None; the server judges its value (as in 1.x)."""
+    return [] if count is None else [count]
 
 
 def _scan_reply(reply):
@@ -68,16 +65,12 @@ class SetCommandsMixin:
         """Remove and return a random member (or None); with ``count``, a list of up to
         ``count`` members.
 
-        :raises TypeError: count is not int
-        :raises ValueError: count is negative
         """
-        return self.execute(b"SPOP", key, *_count_arg(count, 0), encoding=encoding)
+        return self.execute(b"SPOP", key, *_count_arg(count), encoding=encoding)
 
     def srandmember(self, key, count=None, *, encoding=_NOTSET):
         """A random member (or None); with ``count``, a list of up to ``count`` distinct
         members (a negative ``count`` allows repeats and returns exactly ``-count``).
-
-        :raises TypeError: count is not int
         """
         return self.execute(b"SRANDMEMBER", key, *_count_arg(count), encoding=encoding)
 

@@ -46,6 +46,12 @@ def _expiry_args(**options):
     return [_EXPIRY[name], value]
 
 
+def _check_int_as_1x(name, value):
+    """TypeError unless ``value`` is an int, worded as 1.x words it (code matches on it)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be of type int, got {value!r}")
+
+
 def _word(value):
     """A bytes/str protocol word, upper-cased as str (None when it is neither)."""
     if isinstance(value, bytes):
@@ -275,13 +281,13 @@ class StringCommandsMixin:
 
         :raises TypeError: increment is not int
         """
-        _check_int("increment", increment)
+        _check_int_as_1x("increment", increment)
         return self.execute(b"INCRBY", key, increment)
 
     def incrbyfloat(self, key, increment):
         """Add ``increment`` to the number at ``key``; returns the new value as a float.
 
-        :raises TypeError: increment is not int or float
+        :raises TypeError: increment is not int or float (1.x refused int too)
         """
         _check_number("increment", increment)
         return self._execute_converted(float, b"INCRBYFLOAT", key, increment)
@@ -295,7 +301,7 @@ class StringCommandsMixin:
 
         :raises TypeError: decrement is not int
         """
-        _check_int("decrement", decrement)
+        _check_int_as_1x("decrement", decrement)
         return self.execute(b"DECRBY", key, decrement)
 
     # -- bits ----------------------------------------------------------------

@@ -304,6 +304,13 @@ def _drive(coro, step, future: asyncio.Future) -> None:
             functools.partial(_copy_outcome, target=future))
 
 
+def _failed(exc: Exception) -> asyncio.Future:
+    """A future already holding ``exc``."""
+    future = asyncio.get_running_loop().create_future()
+    future.set_exception(exc)
+    return future
+
+
 class Pipeline:
     """Buffers commands and sends them together on one connection.
 
@@ -329,6 +336,8 @@ class Pipeline:
         self._outcomes = None   # once settled: (outcome of each command, the exceptions among them)
         self._sent = None       # once sent: the future settled when every reply is in
         self._refused = None    # index in the commands sent -> why it was refused before sending
+        self._direct = []       # commands recorded straight through ``.connection`` (no method)
+        self._owned = 0         # how many commands were recorded up to the end of the last call
         self._redis = commands_factory(_CommandBuffer(pool_or_connection, self._commands))
 
     def __getattr__(self, name):
@@ -344,7 +353,13 @@ class Pipeline:
         def buffered(*args, **kwargs):
             if self._done:
                 raise AssertionError(_EXECUTED)
-            result = attr(*args, **kwargs)
+            if len(commands) != self._owned:   # recorded through ``.connection`` since the last call
+                self._direct.extend(commands[self._owned:])
+            try:
+                result = attr(*args, **kwargs)
+            except Exception as exc:  # as in 1.x: the call's future holds its error
+                result = _failed(exc)
+            self._owned = len(commands)
             if commands and commands[-1][0] is result:   # the usual case, kept inline
                 append(result)
                 return result
@@ -572,6 +587,11 @@ class MultiExec(Pipeline):
         self._outcomes = settle_records(self._commands, values, None)
 
     def _raise_for(self, errors: list, return_exceptions: bool) -> None:
+        # As in 1.x, a command sent through ``tr.connection`` is no result, but its error counts.
+        for record in self._direct + self._commands[self._owned:]:
+            future = record[0]
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                errors = [*errors, future.exception()]
         if self._watch_failed and not return_exceptions:
             raise WatchVariableError(errors)
         super()._raise_for(errors, return_exceptions)
