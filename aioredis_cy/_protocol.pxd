@@ -15,6 +15,7 @@ cdef enum CommandKind:
     KIND_PUBSUB_CMD = 8   # a subscribe-family command name given to execute()
     KIND_REFUSED = 9      # changes the reply stream (MONITOR, RESET, HELLO): refused
     KIND_CLIENT = 10      # CLIENT: refused for CLIENT REPLY, else plain
+    KIND_RESET = 11       # RESET sent by reset(): on +RESET, db 0, no transaction, no subscriptions
 
 
 cdef class Waiter:
@@ -108,4 +109,5 @@ cdef class CoreProtocol:
     cdef int track_subscription(self, list reply, object channel) except -1
     cdef int deliver(self, object channel, object message) except -1
     cdef object finish_transaction(self, object reply)
+    cdef int apply_reset(self) except -1
     cdef int fail_all(self, object exc) except -1

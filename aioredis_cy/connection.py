@@ -307,6 +307,16 @@ class RedisConnection(AbcConnection):
         finally:
             self.close()
 
+    def reset(self):
+        """Send RESET; await it for True.
+
+        When the server's reply arrives the connection's state follows it: ``db`` is 0,
+        no transaction is open and every subscribed channel is closed (as on
+        unsubscribe). As with RESET itself, the connection is logged in as the default
+        user again (re-``auth`` if that user needs a password). Not in MONITOR mode.
+        """
+        return self._protocol.reset()
+
     def close(self) -> None:
         """Close the connection; pending commands fail with ConnectionForcedCloseError."""
         self._protocol.close()
