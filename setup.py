@@ -4,7 +4,8 @@ Environment switches read at build time:
 
 ``AIOREDIS_CY_PARSER=cython|hiredis|python``
     The reader connections use when ``parser=`` is not given (default ``cython``).
-    It is written into ``aioredis_cy/_build_config.py``.
+    It is written into ``aioredis_cy/_build_config.py``. hiredis is not needed to
+    build: it is looked up when the first connection asks for the default reader.
 ``AIOREDIS_CY_DEBUG=1``
     Build with Cython line tracing and write annotated HTML next to the sources,
     for profiling with line-level tools.
@@ -25,15 +26,6 @@ def chosen_parser() -> str:
     parser = os.environ.get("AIOREDIS_CY_PARSER", "cython").strip().lower() or "cython"
     if parser not in PARSERS:
         sys.exit(f"AIOREDIS_CY_PARSER must be one of {', '.join(PARSERS)}, not {parser!r}")
-    if parser == "hiredis":
-        try:
-            import hiredis  # noqa: F401
-        except ImportError:
-            sys.exit(
-                "AIOREDIS_CY_PARSER=hiredis, but the hiredis package is not installed in the build "
-                "environment. Install it first (pip install hiredis) and build with "
-                "--no-build-isolation, or choose AIOREDIS_CY_PARSER=cython."
-            )
     return parser
 
 
@@ -47,17 +39,26 @@ def write_build_config(parser: str) -> None:
         target.write_text(text)
 
 
+def cython_available() -> bool:
+    try:
+        import Cython  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def extensions(debug: bool):
+    """The extension modules: cythonized from ``.pyx``, or from the ``.c`` an sdist ships
+    when the ``.pyx`` files or Cython itself are missing."""
     macros = [("CYTHON_TRACE_NOGIL", "1"), ("CYTHON_TRACE", "1")] if debug else []
-    sources = {name: PACKAGE / f"{name}.pyx" for name in EXTENSIONS}
-    if not all(path.exists() for path in sources.values()):
-        # An sdist ships the generated C files instead of requiring Cython.
-        sources = {name: PACKAGE / f"{name}.c" for name in EXTENSIONS}
+    pyx = [PACKAGE / f"{name}.pyx" for name in EXTENSIONS]
+    from_c = not (all(path.exists() for path in pyx) and cython_available())
+    suffix = ".c" if from_c else ".pyx"
     exts = [
-        Extension(f"aioredis_cy.{name}", [str(path.relative_to(HERE))], define_macros=macros)
-        for name, path in sources.items()
+        Extension(f"aioredis_cy.{name}", [f"aioredis_cy/{name}{suffix}"], define_macros=macros)
+        for name in EXTENSIONS
     ]
-    if str(next(iter(sources.values()))).endswith(".c"):
+    if from_c:
         return exts
     from Cython.Build import cythonize
 

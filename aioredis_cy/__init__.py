@@ -18,6 +18,7 @@ from .commands import GeoMember, GeoPoint, Redis, create_redis, create_redis_poo
 from .connection import RedisConnection, create_connection
 from .errors import (
     AuthError,
+    BusyGroupError,
     ChannelClosedError,
     ConnectionClosedError,
     ConnectionForcedCloseError,
@@ -25,6 +26,8 @@ from .errors import (
     MasterReplyError,
     MaxClientsError,
     MultiExecError,
+    NoPermissionError,
+    NoScriptError,
     PipelineError,
     PoolClosedError,
     ProtocolError,
@@ -58,6 +61,9 @@ __all__ = [
     "ReplyError",
     "MaxClientsError",
     "AuthError",
+    "NoPermissionError",
+    "NoScriptError",
+    "BusyGroupError",
     "ProtocolError",
     "PipelineError",
     "MultiExecError",

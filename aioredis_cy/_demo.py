@@ -4,7 +4,11 @@ from typing import Optional
 
 import aioredis_cy
 
-from ._server import LocalServer
+from ._server import LocalServer, ServerNotFound
+
+
+class DemoError(Exception):
+    """An ordinary failure (no server, refused connection) reported as one line."""
 
 
 async def _tour(url: str) -> None:
@@ -33,11 +37,19 @@ async def run_demo(url: Optional[str]) -> int:
     """Run the tour against ``url``, or against an embedded server started for it."""
     server = None
     if url is None:
-        server = LocalServer("demo").start()
+        try:
+            server = LocalServer("demo").start()
+        except ServerNotFound as exc:
+            raise DemoError(f"{exc}; or pass --url") from None
+        except RuntimeError as exc:
+            lines = [line for line in str(exc).splitlines() if line.strip()]
+            raise DemoError(" ".join(lines[:1] + lines[-1:] if len(lines) > 1 else lines)) from None
         url = server.url
         print(f"started {server.binary} on {url}")
     try:
         await _tour(url)
+    except (OSError, asyncio.TimeoutError, aioredis_cy.RedisError) as exc:
+        raise DemoError(f"{url}: {exc or type(exc).__name__}") from None
     finally:
         if server is not None:
             server.cleanup()

@@ -15,8 +15,9 @@ cdef enum CommandKind:
     KIND_PUBSUB_CMD = 8   # a subscribe-family command name given to execute()
     KIND_REFUSED = 9      # changes the reply stream (MONITOR, RESET, HELLO): refused
     KIND_CLIENT = 10      # CLIENT: refused for CLIENT REPLY, else plain
-    KIND_WATCH = 11       # on OK, a WATCH is active on the connection
-    KIND_UNWATCH = 12     # on OK (or QUEUED), no WATCH is active any more
+    KIND_RESET = 11       # RESET sent by reset(): on +RESET, db 0, no transaction, no subscriptions
+    KIND_WATCH = 12       # on OK, a WATCH is active on the connection
+    KIND_UNWATCH = 13     # on OK (or QUEUED), no WATCH is active any more
 
 
 cdef class Waiter:
@@ -111,4 +112,5 @@ cdef class CoreProtocol:
     cdef int track_subscription(self, list reply, object channel) except -1
     cdef int deliver(self, object channel, object message) except -1
     cdef object finish_transaction(self, object reply)
+    cdef int apply_reset(self) except -1
     cdef int fail_all(self, object exc) except -1

@@ -446,7 +446,9 @@ cdef CommandKind classify(object command) except? KIND_PLAIN:
             return KIND_MULTI
         if same_word(name, 5, b"WATCH"):
             return KIND_WATCH
-        if same_word(name, 5, b"RESET") or same_word(name, 5, b"HELLO"):
+        if same_word(name, 5, b"RESET"):
+            return KIND_RESET
+        if same_word(name, 5, b"HELLO"):
             return KIND_REFUSED
     elif n == 6:
         if same_word(name, 6, b"SELECT"):
@@ -667,7 +669,7 @@ cdef class CoreProtocol:
             if not (args and is_word(args[0], b"REPLY")):
                 return self.queue_command(command, args, encoding, KIND_PLAIN, None, converter)
             kind = KIND_REFUSED
-        if kind == KIND_REFUSED:
+        if kind == KIND_REFUSED or kind == KIND_RESET:
             raise RedisError(
                 f"{command!r} changes how the server replies and would desync this connection's "
                 "replies: it is refused through execute() (see README, Guarantees)")
@@ -690,6 +692,18 @@ cdef class CoreProtocol:
         future = self.queue_command(b"MONITOR", (), None, KIND_PLAIN, None, None)
         self.monitor_queue = queue
         return future
+
+    def reset(self):
+        """Send RESET; its future gets True once the server replied ``+RESET``.
+
+        The reply makes the connection's state match the server's again: db 0, no
+        transaction, no subscriptions (every channel closed, as on unsubscribe).
+        Allowed in pub/sub mode and inside MULTI (the server runs RESET at once),
+        not in MONITOR mode.
+        """
+        if self.monitor_queue is not None:
+            raise RedisError("Connection in MONITOR mode: it only streams the server's commands")
+        return self.queue_command(b"RESET", (), None, KIND_RESET, None, None)
 
     def execute_subscribe(self, command, list channels):
         """Send a subscribe-family command for ``channels`` (Channel objects).
@@ -750,7 +764,7 @@ cdef class CoreProtocol:
                     raise TypeError("pub/sub commands cannot be pipelined")
                 if kind == KIND_CLIENT:
                     kind = KIND_REFUSED if args and is_word((<tuple>args)[0], b"REPLY") else KIND_PLAIN
-                if kind == KIND_REFUSED:
+                if kind == KIND_REFUSED or kind == KIND_RESET:
                     raise RedisError(f"{command!r} changes how the server replies: it cannot be pipelined")
                 if self.in_pubsub and kind != KIND_PING and kind != KIND_QUIT:
                     raise RedisError("Connection in SUBSCRIBE mode")
@@ -931,6 +945,12 @@ cdef class CoreProtocol:
                 self.watching = False   # the server unwatches at EXEC, run or aborted
             reply = self.finish_transaction(reply)
             failed = PyExceptionInstance_Check(reply)
+        elif kind == KIND_RESET:
+            if not failed:
+                if reply != b"RESET":
+                    raise ProtocolError(f"Unexpected reply to RESET: {reply!r:.100}")
+                self.apply_reset()
+                reply = True
         elif kind == KIND_MULTI:
             if not failed and self.transaction is None:
                 self.transaction = []
@@ -1063,6 +1083,19 @@ cdef class CoreProtocol:
             if existing is not None:
                 existing.close()
         self.in_pubsub = len(self.pubsub_channels) + len(self.pubsub_patterns)
+        return 0
+
+    cdef int apply_reset(self) except -1:
+        """The server reset the connection: forget its db, transaction, WATCH and subscriptions."""
+        cdef list channels = list(self.pubsub_channels.values()) + list(self.pubsub_patterns.values())
+        self.db = 0
+        self.transaction = None
+        self.watching = False
+        self.pubsub_channels.clear()
+        self.pubsub_patterns.clear()
+        self.in_pubsub = 0
+        for channel in channels:
+            channel.close()
         return 0
 
     # -- closing -----------------------------------------------------------

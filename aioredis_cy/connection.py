@@ -14,7 +14,15 @@ from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
 from .parser import honours_not_enough, reader_class
 from .pubsub import Channel
-from .util import _NOTSET, _check_positive_timeout, _CoercedKeysView, _convert_later, parse_url, wait_ok
+from .util import (
+    _NOTSET,
+    _check_positive_timeout,
+    _check_subclass,
+    _CoercedKeysView,
+    _convert_later,
+    parse_url,
+    wait_ok,
+)
 
 __all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
 
@@ -79,6 +87,8 @@ def _merge_uri_options(address: str, settings: dict) -> Address:
             settings["ssl"] = _merge_ssl(given, value)
             continue
         if given is not None and given != value:
+            if name == "password":
+                raise ValueError("Conflicting password values: one in the URI and another given")
             raise ValueError(f"Conflicting {name} values: {value!r} in the URI and {given!r} given")
         settings[name] = value
     return resolved
@@ -149,8 +159,8 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
     """
     if connection_cls is None:
         connection_cls = RedisConnection
-    elif not (isinstance(connection_cls, type) and issubclass(connection_cls, AbcConnection)):
-        raise TypeError(f"connection_cls must be a subclass of AbcConnection, got {connection_cls!r}")
+    else:
+        _check_subclass("connection_cls", connection_cls, AbcConnection)
     _check_address(address)
     settings = {"db": db, "password": password, "encoding": encoding, "timeout": timeout,
                 "ssl": ssl, "username": username}
@@ -234,7 +244,7 @@ class RedisConnection(AbcConnection):
         self._pubsub_patterns_view = _CoercedKeysView(protocol.patterns)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} [db:{self.db}] {self._address!r}>"
+        return f"<RedisConnection [db:{self.db}]>"   # as in aioredis 1.x, which tests and logs match on
 
     def execute(self, command, *args, encoding=_NOTSET):
         """Send a command and return a future of its reply.
@@ -296,6 +306,16 @@ class RedisConnection(AbcConnection):
                 yield line
         finally:
             self.close()
+
+    def reset(self):
+        """Send RESET; await it for True.
+
+        When the server's reply arrives the connection's state follows it: ``db`` is 0,
+        no transaction is open and every subscribed channel is closed (as on
+        unsubscribe). As with RESET itself, the connection is logged in as the default
+        user again (re-``auth`` if that user needs a password). Not in MONITOR mode.
+        """
+        return self._protocol.reset()
 
     def close(self) -> None:
         """Close the connection; pending commands fail with ConnectionForcedCloseError."""

@@ -1,9 +1,11 @@
 """The exception hierarchy, identical in names and bases to aioredis 1.3.1.
 
 Error replies from the server become :class:`ReplyError` instances; the
-constructor picks the most specific subclass from the reply's prefix, so the
-readers only ever need to call ``ReplyError(message)``.
+constructor picks the subclass from the reply's prefix (``MATCH_REPLY``), as 1.x
+does, including subclasses the user defines, so the readers only ever need to call
+``ReplyError(message)``.
 """
+import weakref
 from typing import Optional, Sequence, Tuple
 
 __all__ = [
@@ -30,6 +32,9 @@ __all__ = [
 ]
 
 
+_BUILTIN_DONE = False   # True once this module's own subclasses are defined
+
+
 class RedisError(Exception):
     """Base exception class for aioredis_cy exceptions."""
 
@@ -42,16 +47,25 @@ class ReplyError(RedisError):
     """An error reply from the server (``-ERR ...``).
 
     ``ReplyError(message)`` returns an instance of the subclass whose
-    ``MATCH_REPLY`` prefix matches the message, or of ``ReadOnlyError``
-    for ``READONLY`` replies.
+    ``MATCH_REPLY`` prefix (a str or a tuple of str) matches the message, or of
+    ``ReadOnlyError`` for ``READONLY`` replies. As in 1.x, the direct subclasses are
+    tried in the order they were defined, then the chosen one's own subclasses, so a
+    user's subclass with a ``MATCH_REPLY`` takes the messages it matches.
     """
 
     MATCH_REPLY: Optional[Tuple[str, ...]] = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if _BUILTIN_DONE and cls.MATCH_REPLY:
+            # Only a class that can match changes the choice (one without MATCH_REPLY,
+            # like the cluster errors, never matches, nor do its subclasses).
+            _USER_SUBCLASSES.add(cls)
+
     def __new__(cls, msg=None, *args):
-        if cls is ReplyError and isinstance(msg, str):
-            klass = _reply_error_class(msg)
-            if klass is not None:
+        if isinstance(msg, str):
+            klass = _choose_class(cls, msg)
+            if klass is not cls:
                 return klass(msg, *args)
         return super().__new__(cls, msg, *args)
 
@@ -151,7 +165,7 @@ class SlaveReplyError(RedisError):
 
 
 # Error classes by the first word of the message, and the "ERR ..." messages that map
-# to a class by a longer prefix.
+# to a class by a longer prefix: the built-in choice, also made in C by the reader.
 _BY_CODE = {
     "READONLY": ReadOnlyError,
     "NOAUTH": AuthError,
@@ -164,14 +178,45 @@ _ERR_PREFIXES = tuple(
     (prefix, klass) for klass in (MaxClientsError, AuthError) for prefix in klass.MATCH_REPLY
     if prefix.startswith("ERR ")
 )
+# ReplyError subclasses defined after this module (by users): while there are none, the
+# tables above decide; otherwise the class tree is walked as 1.x does.
+_USER_SUBCLASSES: "weakref.WeakSet[type]" = weakref.WeakSet()
+_BUILTIN_DONE = True
 
 
 def _reply_error_class(msg: str):
-    """The ReplyError subclass (or ReadOnlyError) that an error message maps to, or None."""
-    code = msg.partition(" ")[0]
+    """The built-in ReplyError subclass (or ReadOnlyError) that an error message maps to, or None."""
+    code, space, _ = msg.partition(" ")
     if code == "ERR":
-        for prefix, klass in _ERR_PREFIXES:
+        for prefix, err_class in _ERR_PREFIXES:
             if msg.startswith(prefix):
-                return klass
+                return err_class
         return None
-    return _BY_CODE.get(code)
+    klass = _BY_CODE.get(code)
+    if klass is not None and (space or klass is ReadOnlyError):
+        return klass
+    return None
+
+
+def _matches(klass, msg: str) -> bool:
+    match = klass.MATCH_REPLY
+    if not match:
+        return False
+    return msg.startswith(match if isinstance(match, (str, tuple)) else tuple(match))
+
+
+def _choose_class(cls, msg: str):
+    """The class ``cls(msg)`` builds: READONLY replies become ReadOnlyError; otherwise the
+    first subclass (in definition order) whose ``MATCH_REPLY`` matches, and so on down."""
+    if cls is ReplyError and not _USER_SUBCLASSES:
+        return _reply_error_class(msg) or ReplyError
+    if cls is ReplyError and msg.partition(" ")[0] == "READONLY":
+        return ReadOnlyError
+    klass = cls
+    while True:
+        for sub in klass.__subclasses__():
+            if _matches(sub, msg):
+                klass = sub
+                break
+        else:
+            return klass

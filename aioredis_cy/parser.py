@@ -7,7 +7,8 @@ in pieces is parsed once. Nothing recurses; nesting is limited to :data:`MAX_DEP
 and inline lines (``+ - (``) to :data:`MAX_LINE` bytes, as in the Cython reader.
 
 :func:`reader_class` maps a parser name (``"cython"``, ``"python"``, ``"hiredis"``) to
-a reader class; :data:`DEFAULT_PARSER` is the name chosen when the package was built.
+a reader class; :data:`DEFAULT_PARSER` is the name chosen when the package was built, and
+``Reader`` (aioredis 1.x's name) is that default class.
 """
 import codecs
 import operator
@@ -21,7 +22,8 @@ try:
 except ImportError:  # not built by setup.py (e.g. a source checkout): the compiled reader
     DEFAULT_PARSER = "cython"
 
-__all__ = ["PyReader", "DEFAULT_PARSER", "PARSERS", "MAX_DEPTH", "MAX_LINE", "reader_class"]
+# Reader is provided by __getattr__.
+__all__ = ["Reader", "PyReader", "DEFAULT_PARSER", "PARSERS", "MAX_DEPTH", "MAX_LINE", "reader_class"]  # noqa: F822
 
 PARSERS = ("cython", "python", "hiredis")
 
@@ -44,6 +46,14 @@ def reader_class(name: str = DEFAULT_PARSER) -> type:
             ) from exc
         return hiredis.Reader
     raise ValueError(f"unknown parser {name!r}; expected one of {', '.join(PARSERS)}")
+
+
+def __getattr__(name: str):
+    # ``Reader``, 1.x's name for the default reader class, looked up when first used so
+    # that importing this module never needs hiredis.
+    if name == "Reader":
+        return reader_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def honours_not_enough(reader_cls) -> bool:

@@ -33,7 +33,7 @@ from typing import Any, Deque, Dict, List, Optional, Set
 from .abc import AbcConnection, AbcPool
 from .connection import _merge_uri_options, create_connection
 from .errors import ConnectionClosedError, MaxClientsError, PoolClosedError, RedisError, ReplyError
-from .util import _check_positive_timeout, _CoercedKeysView, _convert_later
+from .util import _check_positive_timeout, _check_subclass, _CoercedKeysView, _convert_later
 
 __all__ = ["create_pool", "ConnectionsPool"]
 
@@ -156,8 +156,8 @@ async def create_pool(address, *, db=None, password=None, ssl=None, encoding=Non
     """
     if pool_cls is None:
         pool_cls = ConnectionsPool
-    elif not (isinstance(pool_cls, type) and issubclass(pool_cls, AbcPool)):
-        raise TypeError(f"pool_cls must be a subclass of AbcPool, got {pool_cls!r}")
+    else:
+        _check_subclass("pool_cls", pool_cls, AbcPool)
     if isinstance(address, str):
         settings = {"db": db, "password": password, "username": username, "encoding": encoding,
                     "timeout": create_connection_timeout, "ssl": ssl}
@@ -195,9 +195,8 @@ class ConnectionsPool(AbcPool):
         if minsize > maxsize:
             raise ValueError(f"minsize ({minsize}) must not be greater than maxsize ({maxsize})")
         _check_positive_timeout(create_connection_timeout, "create_connection_timeout")
-        if connection_cls is not None and not (
-                isinstance(connection_cls, type) and issubclass(connection_cls, AbcConnection)):
-            raise TypeError(f"connection_cls must be a subclass of AbcConnection, got {connection_cls!r}")
+        if connection_cls is not None:
+            _check_subclass("connection_cls", connection_cls, AbcConnection)
         self._address = address
         self._db = db or 0
         self._password = password

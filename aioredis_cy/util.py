@@ -1,6 +1,7 @@
 """Small helpers shared by the layers: reply converters, scan iterators, URI parsing."""
 import asyncio
 import functools
+import re
 from collections.abc import Mapping
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -8,6 +9,7 @@ from urllib.parse import parse_qsl, unquote, urlparse
 from ._protocol import pairs_to_dict, reply_is_ok
 
 __all__ = [
+    "encode_command",
     "decode",
     "wait_ok",
     "wait_convert",
@@ -38,6 +40,37 @@ _QUEUED = (b"QUEUED", "QUEUED")
 def get_event_loop() -> asyncio.AbstractEventLoop:
     """The running loop; never the deprecated implicit ``get_event_loop()``."""
     return asyncio.get_running_loop()
+
+
+# The argument types encode_command takes (exactly these, as in 1.x), and their bytes.
+_ARG_TO_BYTES: Dict[type, Callable[[Any], Union[bytes, bytearray]]] = {
+    bytes: lambda value: value,
+    bytearray: lambda value: value,
+    str: lambda value: value.encode("utf-8"),
+    int: lambda value: b"%d" % value,
+    float: lambda value: repr(value).encode("ascii"),
+}
+
+
+def encode_command(*args, buf: Optional[bytearray] = None) -> bytearray:
+    """The RESP array of bulk strings for ``args``, appended to ``buf`` (a new bytearray by default).
+
+    Arguments must be bytes, bytearray, str (sent as UTF-8), int or float; anything else
+    raises TypeError. The connections encode in C; this is aioredis 1.x's public helper,
+    for code that prepares commands itself.
+    """
+    if buf is None:
+        buf = bytearray()
+    buf += b"*%d\r\n" % len(args)
+    for arg in args:
+        to_bytes = _ARG_TO_BYTES.get(type(arg))
+        if to_bytes is None:
+            raise TypeError(f"Argument {arg!r} expected to be of bytearray, bytes, float, int, or str type")
+        value = to_bytes(arg)
+        buf += b"$%d\r\n" % len(value)
+        buf += value
+        buf += b"\r\n"
+    return buf
 
 
 def decode(obj, encoding: str, errors: str = "strict"):
@@ -262,18 +295,56 @@ def _check_tls_options(tls: Dict[str, Any]) -> None:
         raise ValueError("ssl_check_hostname=true needs certificate checking (ssl_cert_reqs is none)")
 
 
+_SECRET_OPTIONS = frozenset(("password",))
+_QUERY_SECRET = re.compile(r"([?&;]password=)[^&;]*", re.IGNORECASE)
+
+
+def _mask_uri(url: str) -> str:
+    """``url`` with its passwords (in the user info and the query) replaced by ``***``.
+
+    For messages and reprs: works on the raw text, so a malformed URI (an unencoded
+    ``#``, ``/`` or ``?`` in the password) is masked too, up to its last ``@``.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, sep, rest = url.partition(":")
+        if not sep or scheme.lower() != "unix":
+            return url
+    at = rest.rfind("@")
+    if at >= 0:
+        user, colon, _ = rest[:at].partition(":")
+        rest = (f"{user}:***" if colon else "***") + rest[at:]
+    return scheme + sep + _QUERY_SECRET.sub(r"\1***", rest)
+
+
 def _set_option(options: dict, name: str, value) -> None:
     if name in options and options[name] != value:
+        if name in _SECRET_OPTIONS:
+            raise ValueError(f"Conflicting {name} values in URI")
         raise ValueError(f"Conflicting {name} values in URI: {options[name]!r} and {value!r}")
     options[name] = value
+
+
+def _check_userinfo(parsed, scheme: str) -> None:
+    """Refuse a URI whose password was cut by an unencoded ``/``, ``?`` or ``#``.
+
+    The rest of such a password lands in the path, query or fragment, and would show
+    in the error about that part; nothing of it is echoed here.
+    """
+    if scheme == "unix" or "@" in parsed.netloc:
+        return
+    if "@" in parsed.path or "@" in parsed.fragment or "@" in parsed.query.partition("=")[0]:
+        raise ValueError("Invalid URI: percent-encode '/', '?' and '#' in the password "
+                         "(as %2F, %3F and %23)")
 
 
 def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
     """Split a Redis address string into ``(address, options)``.
 
     Accepts ``redis://[[user]:password@]host[:port][/db][?db=&password=&encoding=&timeout=&ssl=]``,
-    ``rediss://`` (TLS), ``unix://path?db=`` and a plain unix socket path.
-    The options dict holds only what the URI sets.
+    ``rediss://`` (TLS), ``unix:///path?db=`` or ``unix:/path?db=`` and a plain unix
+    socket path. The options dict holds only what the URI sets. Error messages never
+    show a password (see :func:`_mask_uri`).
 
     TLS connections (``rediss://`` or ``ssl=true``) take these query options:
     ``ssl_cert_reqs=none|optional|required`` (check the server's certificate; default
@@ -285,21 +356,26 @@ def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
     """
     if not isinstance(url, str):
         raise TypeError(f"URI must be a str, got {type(url).__name__}")
-    if "://" not in url:
+    if "://" not in url and not url[:5].lower() == "unix:":
         return url, {}
     parsed = urlparse(url)
     scheme = parsed.scheme.lower()
     if scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"Unsupported URI scheme {parsed.scheme!r}: use redis://, rediss:// or unix://")
+    _check_userinfo(parsed, scheme)
     if parsed.fragment:
-        raise ValueError(f"URI must not have a fragment: {url!r}")
+        raise ValueError("URI must not have a fragment (percent-encode '#' as %23)")
     options: Dict[str, Any] = {}
     tls: Dict[str, Any] = {}
-    for name, value in parse_qsl(parsed.query, keep_blank_values=True):
+    query = parse_qsl(parsed.query, keep_blank_values=True)
+    for name, value in query:
         if name in _TLS_PARSERS:
             _set_option(tls, name[4:], _TLS_PARSERS[name](value))
         elif name in _QUERY_PARSERS:
             _set_option(options, name, _QUERY_PARSERS[name](value))
+        elif any(known == "password" for known, _ in query):
+            # Maybe the rest of a password with an unencoded '&': not echoed.
+            raise ValueError("Unknown URI option (percent-encode '&' in the password as %26)")
         else:
             raise ValueError(f"Unknown URI option {name!r}")
     if parsed.username:
@@ -316,18 +392,33 @@ def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
         _check_tls_options(tls)
         options["ssl"] = tls
     if scheme == "unix":
+        if parsed.netloc.rpartition("@")[2]:
+            raise ValueError(f"unix URI must not name a host: use unix:///path or unix:/path, got "
+                             f"{_mask_uri(url)!r}")
         if not parsed.path:
-            raise ValueError(f"unix:// URI needs a socket path: {url!r}")
+            raise ValueError(f"unix URI needs a socket path: {_mask_uri(url)!r}")
         return unquote(parsed.path), options
     path = parsed.path.strip("/")
     if path:
         _set_option(options, "db", _parse_db(path))
     try:
         port = parsed.port
-    except ValueError as exc:
-        raise ValueError(f"Invalid port in URI {url!r}: {exc}") from None
+    except ValueError:
+        raise ValueError(f"Invalid port in URI {_mask_uri(url)!r}: use an integer 0-65535") from None
     host = parsed.hostname or "localhost"
     return (host, port or 6379), options
+
+
+class _NotASubclassError(TypeError, AssertionError):
+    """A ``*_cls`` argument that is not a subclass of what it must be.
+
+    Also an AssertionError: aioredis 1.x checked these with ``assert``.
+    """
+
+
+def _check_subclass(name: str, value, base: type) -> None:
+    if not (isinstance(value, type) and issubclass(value, base)):
+        raise _NotASubclassError(f"{name} must be a subclass of {base.__name__}, got {value!r}")
 
 
 def _check_positive_timeout(timeout: Optional[float], name: str = "timeout") -> None:

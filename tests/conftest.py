@@ -19,10 +19,11 @@ import pytest_asyncio.plugin
 import uvloop
 
 import aioredis_cy
-from aioredis_cy._server import LocalServer
+from aioredis_cy._server import LocalServer, find_server_binary
 from aioredis_cy.parser import reader_class
 
 from .fault_proxy import FaultProxy
+from .tls_proxy import TLSFrontedServer, binary_has_tls
 
 try:
     import hiredis  # noqa: F401
@@ -50,10 +51,17 @@ class _Servers:
         self.by_name = {}
 
     def start(self, name, *config_lines, **options):
-        """Start (once per name) a server; ``options`` go to LocalServer (``sentinel``, ``tls``)."""
+        """Start (once per name) a server; ``options`` go to LocalServer (``sentinel``, ``tls``).
+
+        With ``tls`` and a binary built without TLS, the server listens in plain TCP behind
+        a TLS-terminating proxy (see tls_proxy.py).
+        """
         server = self.by_name.get(name)
         if server is None:
-            server = LocalServer(name, config_lines, **options)
+            if options.get("tls") is not None and not binary_has_tls(find_server_binary()):
+                server = TLSFrontedServer(name, config_lines, **options)
+            else:
+                server = LocalServer(name, config_lines, **options)
             self.by_name[name] = server
         return server.start()
 

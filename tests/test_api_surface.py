@@ -84,7 +84,7 @@ CHANGED_SIGNATURES = {
 # Public Redis names that 1.3.1 does not have, by family.
 NEW_REDIS_NAMES = {
     # generic
-    "copy", "expiretime", "object_freq", "pexpiretime",
+    "copy", "expiretime", "object_freq", "pexpiretime", "waitaof",
     # strings
     "bitfield_ro", "getdel", "getex", "lcs",
     # hashes, lists, sets
@@ -108,7 +108,7 @@ NEW_REDIS_NAMES = {
 }
 
 # Names of aioredis_cy.__all__ that 1.3.1's __all__ does not have.
-NEW_ALL_NAMES: set = set()
+NEW_ALL_NAMES = {"NoPermissionError", "NoScriptError", "BusyGroupError"}
 # Redis Cluster support (issue 14): aioredis-cluster 2.x's entry points and error classes.
 NEW_ALL_NAMES |= {
     "create_cluster", "create_redis_cluster", "RedisCluster", "RedisClusterError", "ClusterClosedError",

@@ -42,7 +42,6 @@ CALLS = [
     ("cluster_forget", (NODE_ID,), {}),
     ("cluster_get_keys_in_slots", (1, 10), {"encoding": "utf-8"}),
     ("cluster_info", (), {}),
-    ("cluster_keyslot", ("key",), {}),
     ("cluster_meet", ("127.0.0.1", 7000), {}),
     ("cluster_myid", (), {}),
     ("cluster_nodes", (), {}),
@@ -60,6 +59,18 @@ CALLS = [
 async def test_plain_server_replies_cluster_disabled(redis, method, args, kwargs):
     with pytest.raises(ReplyError, match="cluster support disabled"):
         await getattr(redis, method)(*args, **kwargs)
+    assert await redis.ping() == b"PONG"
+
+
+async def test_keyslot_on_a_plain_server(redis):
+    """Redis 7.x refuses CLUSTER KEYSLOT with cluster mode off; Valkey computes the slot anyway."""
+    try:
+        slot = await redis.cluster_keyslot("somekey")
+    except ReplyError as exc:
+        assert "cluster support disabled" in str(exc)
+    else:
+        assert slot == 11058
+        assert await redis.cluster_keyslot("{somekey}.other") == 11058
     assert await redis.ping() == b"PONG"
 
 

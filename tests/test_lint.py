@@ -1,4 +1,5 @@
 """Lint and type checks run as part of the suite (ruff, mypy, cython-lint)."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +8,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args):
-    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    # Tools that start other tools (cython-lint runs pycodestyle) find them next to this
+    # interpreter, also when its environment is not activated.
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
+    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

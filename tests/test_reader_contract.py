@@ -796,8 +796,11 @@ def test_reader_class_without_hiredis(monkeypatch):
         reader_class("hiredis")
 
 
-def test_no_eager_reader_attribute():
-    assert not hasattr(parser, "Reader")
+def test_reader_attribute_is_lazy():
+    # 1.x's name for the default reader class, looked up on use (importing the module
+    # never needs hiredis).
+    assert "Reader" not in vars(parser)
+    assert parser.Reader is reader_class()
 
 
 def test_error_class_lookup_on_reply(reader_cls):

@@ -647,6 +647,9 @@ async def test_watching_not_set_by_refused_watch_and_cleared_by_loss(create_conn
     with pytest.raises(ReplyError):
         await conn.execute("EXEC")   # EXEC without MULTI leaves the WATCH in place
     assert conn.watching
+    assert await conn.reset() is True
+    assert not conn.watching
+    await conn.execute("WATCH", "watching:key")
     conn.close()
     await conn.wait_closed()
     assert not conn.watching

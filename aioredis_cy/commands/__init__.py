@@ -3,6 +3,7 @@
 ``create_redis`` binds it to one connection, ``create_redis_pool`` to a pool.
 """
 from ..abc import AbcPool
+from ..errors import RedisError
 from ..util import _NOTSET, _convert_later, reply_is_ok
 from ._checks import _check_int
 from .cluster import ClusterCommandsMixin
@@ -100,6 +101,17 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
             return
         async for line in target.monitor():
             yield line
+
+    def reset(self):
+        """RESET the single connection this client is on (see RedisConnection.reset); await it for True.
+
+        Refused on a pool with ``RedisError``: its connections are shared, and which one
+        would be reset is not the caller's to choose.
+        """
+        target = self._pool_or_conn
+        if isinstance(target, AbcPool):
+            raise RedisError("reset() needs a single connection, not a pool: acquire one and reset it")
+        return target.reset()
 
     def close(self) -> None:
         """Close the connection or pool."""

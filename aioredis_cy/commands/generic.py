@@ -242,3 +242,14 @@ class GenericCommandsMixin:
         _check_int("numslaves", numslaves, 0)
         _check_int("timeout", timeout, 0)
         return self.execute(b"WAIT", numslaves, timeout)
+
+    def waitaof(self, numlocal, numreplicas, timeout):
+        """Wait until this connection's writes are fsynced to the AOF of the server itself
+        (``numlocal``, 0 or 1) and of ``numreplicas`` replicas, or ``timeout`` ms (Redis 7.2+).
+
+        Returns ``[local, replicas]``: how many did.
+        """
+        _check_int("numlocal", numlocal, 0)
+        _check_int("numreplicas", numreplicas, 0)
+        _check_int("timeout", timeout, 0)
+        return self.execute(b"WAITAOF", numlocal, numreplicas, timeout)

@@ -22,7 +22,6 @@ Lookups give up with :class:`~aioredis_cy.errors.MasterNotFoundError` or
 wrong password. Every step is bounded by the pool's ``timeout`` (``discover_timeout``).
 """
 import asyncio
-import logging
 import random
 from functools import partial
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Type
@@ -40,13 +39,12 @@ from ..errors import (
     SlaveNotFoundError,
     SlaveReplyError,
 )
+from ..log import sentinel_logger as logger
 from ..pool import ConnectionsPool, _check_size, create_pool
 from ..pubsub import Receiver
-from ..util import _check_positive_timeout
+from ..util import _check_positive_timeout, _mask_uri
 
 __all__ = ["create_sentinel_pool", "SentinelPool", "ManagedPool"]
-
-logger = logging.getLogger("aioredis_cy.sentinel")
 
 # Sentinel flags of a server that must not be used.
 _BAD_FLAGS = frozenset(("s_down", "o_down", "disconnected"))
@@ -84,6 +82,11 @@ class UnknownService(DiscoverError):
 
 class RoleMismatch(DiscoverError):
     """The server does not have the role the sentinel reported."""
+
+
+def _shown(address) -> str:
+    """A sentinel address for messages and logs, its password masked."""
+    return repr(_mask_uri(address) if isinstance(address, str) else address)
 
 
 def _pairs(reply) -> Dict[str, Any]:
@@ -160,7 +163,8 @@ class SentinelPool:
         self._close_waiters: List[asyncio.Future] = []
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} sentinels:{self._sentinels!r}, connected:{len(self._pools)}>"
+        shown = ", ".join(map(_shown, self._sentinels))
+        return f"<{type(self).__name__} sentinels:[{shown}], connected:{len(self._pools)}>"
 
     @property
     def discover_timeout(self) -> Optional[float]:
@@ -221,11 +225,12 @@ class SentinelPool:
             try:
                 return await asyncio.wait_for(ask(pool, service), timeout)
             except (DiscoverError, PoolClosedError, *_UNREACHABLE) as exc:
-                logger.debug("Sentinel %r has no %s for %s: %r", pool.address, role.name, service, exc)
+                logger.debug("Sentinel %s has no %s for %s: %r", _shown(pool.address), role.name, service,
+                             exc)
             except ReplyError as exc:
                 if "No such master" not in str(exc):
                     raise role.reply_error(f"Service {service} error", exc) from exc
-                logger.debug("Sentinel %r does not know %s", pool.address, service)
+                logger.debug("Sentinel %s does not know %s", _shown(pool.address), service)
         raise role.not_found(f"No {role.name} found for {service}")
 
     async def _master_address(self, pool, service) -> Tuple[str, int]:
@@ -287,7 +292,7 @@ class SentinelPool:
             try:
                 return await pool.execute(command, *args, **kwargs)
             except (OSError, asyncio.TimeoutError) as exc:   # could not connect: nothing was sent
-                logger.debug("Sentinel %r unreachable: %r", pool.address, exc)
+                logger.debug("Sentinel %s unreachable: %r", _shown(pool.address), exc)
         return await pools[-1].execute(command, *args, **kwargs)
 
     def _sentinel_pools(self) -> List[ConnectionsPool]:
@@ -322,8 +327,8 @@ class SentinelPool:
             raise PoolClosedError("Sentinel pool is closed")
         if not connected:
             errors = [result for result in results if isinstance(result, BaseException)]
-            raise RedisError(f"Could not connect to any sentinel of {self._sentinels!r}: {errors!r}") \
-                from errors[-1]
+            shown = ", ".join(map(_shown, self._sentinels))
+            raise RedisError(f"Could not connect to any sentinel of [{shown}]: {errors!r}") from errors[-1]
         old_pools, self._pools = self._pools, [pool for pool, _ in connected]
         for pool in old_pools:
             pool.close()   # their listeners end with PoolClosedError
@@ -338,7 +343,7 @@ class SentinelPool:
             pool = await create_pool(address, minsize=1, maxsize=2, create_connection_timeout=timeout,
                                      **self._sentinel_settings)
         except Exception as exc:
-            logger.debug("Could not connect to sentinel %r: %r", address, exc)
+            logger.debug("Could not connect to sentinel %s: %r", _shown(address), exc)
             return exc
         try:
             return pool, await self._subscribe(pool)
@@ -346,7 +351,7 @@ class SentinelPool:
             pool.close()
             if not isinstance(exc, Exception):
                 raise
-            logger.debug("Could not subscribe to sentinel %r: %r", address, exc)
+            logger.debug("Could not subscribe to sentinel %s: %r", _shown(address), exc)
             return exc
 
     @staticmethod
@@ -367,7 +372,7 @@ class SentinelPool:
             except PoolClosedError:
                 return
             except Exception as exc:
-                logger.debug("Could not subscribe to sentinel %r: %r", pool.address, exc)
+                logger.debug("Could not subscribe to sentinel %s: %r", _shown(pool.address), exc)
                 receiver = None
 
     def _on_event(self, event: str, data: str) -> None:
