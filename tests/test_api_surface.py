@@ -26,12 +26,12 @@ ALLOWED_EXTENSIONS = {
     # The pub/sub bound (flow control past it).
     "Channel.__init__": {"maxsize"},
     "Receiver.__init__": {"maxsize"},
-    # ACL user names (Redis 6+).
-    "aioredis_cy.create_connection": {"username"},
-    "aioredis_cy.create_pool": {"username"},
-    "aioredis_cy.create_redis": {"username"},
-    "aioredis_cy.create_redis_pool": {"username"},
-    "ConnectionsPool.__init__": {"username"},
+    # ACL user names (Redis 6+), the client name sent at connect, the pools' idle health check.
+    "aioredis_cy.create_connection": {"username", "name"},
+    "aioredis_cy.create_pool": {"username", "name", "health_check_interval"},
+    "aioredis_cy.create_redis": {"username", "name"},
+    "aioredis_cy.create_redis_pool": {"username", "name", "health_check_interval"},
+    "ConnectionsPool.__init__": {"username", "name", "health_check_interval"},
     "Redis.auth": {"username"},
     "RedisConnection.auth": {"username"},
     "ConnectionsPool.auth": {"username"},
@@ -85,6 +85,8 @@ CHANGED_SIGNATURES = {
 NEW_REDIS_NAMES = {
     # generic
     "copy", "expiretime", "object_freq", "pexpiretime", "waitaof",
+    # connection
+    "reset",
     # strings
     "bitfield_ro", "getdel", "getex", "lcs",
     # hashes, lists, sets
