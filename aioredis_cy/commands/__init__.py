@@ -225,7 +225,8 @@ class ContextRedis(Redis):
 
 
 async def create_redis(address, *, db=None, password=None, ssl=None, encoding=None, commands_factory=Redis,
-                       parser=None, timeout=None, connection_cls=None, loop=None, username=None, name=None):
+                       parser=None, timeout=None, connection_cls=None, loop=None, username=None, name=None,
+                       protocol=None):
     """Connect to Redis and return ``commands_factory(connection)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_connection`; ``loop`` is ignored.
@@ -234,14 +235,14 @@ async def create_redis(address, *, db=None, password=None, ssl=None, encoding=No
 
     conn = await create_connection(address, db=db, password=password, ssl=ssl, encoding=encoding,
                                    parser=parser, timeout=timeout, connection_cls=connection_cls,
-                                   username=username, name=name)
+                                   username=username, name=name, protocol=protocol)
     return commands_factory(conn)
 
 
 async def create_redis_pool(address, *, db=None, password=None, ssl=None, encoding=None,
                             commands_factory=Redis, minsize=1, maxsize=10, parser=None, timeout=None,
                             pool_cls=None, connection_cls=None, loop=None, username=None, name=None,
-                            health_check_interval=None):
+                            health_check_interval=None, protocol=None):
     """Create a connections pool and return ``commands_factory(pool)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_pool`; ``timeout`` bounds opening
@@ -253,5 +254,5 @@ async def create_redis_pool(address, *, db=None, password=None, ssl=None, encodi
                              minsize=minsize, maxsize=maxsize, parser=parser,
                              create_connection_timeout=timeout, pool_cls=pool_cls,
                              connection_cls=connection_cls, username=username, name=name,
-                             health_check_interval=health_check_interval)
+                             health_check_interval=health_check_interval, protocol=protocol)
     return commands_factory(pool)

@@ -10,19 +10,21 @@ __all__ = ["create_sentinel", "RedisSentinel"]
 
 async def create_sentinel(sentinels, *, db=None, password=None, encoding=None, minsize=1, maxsize=10,
                           ssl=None, timeout=0.2, loop=None, username=None, sentinel_password=None,
-                          sentinel_username=None, sentinel_ssl=None):
+                          sentinel_username=None, sentinel_ssl=None, protocol=None):
     """Connect to the sentinels and return a :class:`RedisSentinel`.
 
     ``sentinels`` lists ``(host, port)`` pairs or ``redis://``/``rediss://`` URIs. ``db``,
     ``password``, ``username``, ``encoding``, ``ssl``, ``minsize`` and ``maxsize`` apply to the
     clients of :meth:`RedisSentinel.master_for` and :meth:`RedisSentinel.slave_for`;
     ``sentinel_password``, ``sentinel_username`` and ``sentinel_ssl`` to the connections to
-    the sentinels. ``timeout`` bounds each discovery step. ``loop`` is ignored.
+    the sentinels; ``protocol=3`` makes the master and replica clients speak RESP3.
+    ``timeout`` bounds each discovery step. ``loop`` is ignored.
     """
     pool = await create_sentinel_pool(sentinels, db=db, password=password, encoding=encoding,
                                       minsize=minsize, maxsize=maxsize, ssl=ssl, timeout=timeout,
                                       username=username, sentinel_password=sentinel_password,
-                                      sentinel_username=sentinel_username, sentinel_ssl=sentinel_ssl)
+                                      sentinel_username=sentinel_username, sentinel_ssl=sentinel_ssl,
+                                      protocol=protocol)
     return RedisSentinel(pool)
 
 
