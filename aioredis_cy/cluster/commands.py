@@ -6,11 +6,12 @@ from ..commands import Redis
 from ..util import _NOTSET
 from .cluster import Cluster, create_cluster
 from .errors import RedisClusterError
+from .pipeline import ClusterTransactionsMixin
 
 __all__ = ["RedisCluster", "create_redis_cluster", "is_redis_cluster"]
 
 
-class RedisCluster(Redis):
+class RedisCluster(ClusterTransactionsMixin, Redis):
     """A :class:`~aioredis_cy.Redis` whose commands go to the node serving their keys."""
 
     @property
@@ -54,11 +55,6 @@ class RedisCluster(Redis):
         """Same as :meth:`flushdb`: a cluster has only db 0."""
         return await self.flushdb(async_op)
 
-    def pipeline(self):
-        raise NotImplementedError("pipeline() on a cluster is not implemented yet")
-
-    def multi_exec(self):
-        raise NotImplementedError("multi_exec() on a cluster is not implemented yet")
 
 
 async def create_redis_cluster(startup_nodes, *, cluster_commands_factory=None, **options):

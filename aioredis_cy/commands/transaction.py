@@ -335,6 +335,7 @@ class Pipeline(_PipelineMethods):
     """
 
     error_class = PipelineError
+    buffer_class = _CommandBuffer   # what records the commands in place of the connection
 
     def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
         self._done = False
@@ -348,7 +349,7 @@ class Pipeline(_PipelineMethods):
         self._refused = None    # index in the commands sent -> why it was refused before sending
         self._direct = []       # commands recorded straight through ``.connection`` (no method)
         self._owned = 0         # how many commands were recorded up to the end of the last call
-        self._redis = commands_factory(_CommandBuffer(pool_or_connection, self._commands))
+        self._redis = commands_factory(self.buffer_class(pool_or_connection, self._commands))
 
     def _buffered_method(self, name):
         """``__getattr__``: the client's method ``name``, recording into this pipeline."""
