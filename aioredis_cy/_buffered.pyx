@@ -68,12 +68,12 @@ cdef class BufferedCommand:
         self.args = args
         self.encoding = encoding
         self.converter = converter
-        self.loop = asyncio.get_running_loop() if loop is None else loop
+        self.loop = loop   # (the running one, looked up when first needed, if None)
 
     cdef object materialise(self):
         """The asyncio future that holds the state from now on (made on first need)."""
         if self.future is None:
-            self.future = self.loop.create_future()
+            self.future = self.get_loop().create_future()
             if self.state == BS_CANCELLED:
                 self.future.cancel(self.outcome)
             elif self.state == BS_DONE:
@@ -128,6 +128,8 @@ cdef class BufferedCommand:
         return False
 
     def get_loop(self):
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
         return self.loop
 
     def done(self):

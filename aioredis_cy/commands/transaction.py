@@ -9,10 +9,13 @@ On a pool, ``await redis.watch(...)`` takes a connection out of the pool and pin
 the current task: the ``multi_exec()`` created afterwards in that task runs on it, and
 EXEC, DISCARD, ``unwatch()`` or the end of the task gives it back.
 """
+from __future__ import annotations
+
 import asyncio
 import contextvars
 import functools
 import types
+from typing import TYPE_CHECKING, Any, List
 
 from .._buffered import BufferedCommand
 from .._protocol import (
@@ -24,9 +27,16 @@ from .._protocol import (
     fail_records,
     settle_records,
 )
+from .._typing import CommandsBase, Key, Reply
 from ..abc import AbcPool
 from ..errors import MultiExecError, PipelineError, WatchVariableError
 from ..util import wait_ok
+
+if TYPE_CHECKING:
+    # What type checkers see a pipeline offer: every Redis method, which __getattr__ forwards.
+    from . import Redis as _PipelineMethods
+else:
+    _PipelineMethods = object
 
 __all__ = ["TransactionsCommandsMixin", "Pipeline", "MultiExec"]
 
@@ -100,7 +110,7 @@ async def _unwatch_pinned(pin):
         pin.release()
 
 
-class TransactionsCommandsMixin:
+class TransactionsCommandsMixin(CommandsBase):
     """Transaction commands; see https://redis.io/commands/?group=transactions.
 
     >>> tr = redis.multi_exec()
@@ -112,7 +122,7 @@ class TransactionsCommandsMixin:
     1
     """
 
-    def watch(self, key, *keys):
+    def watch(self, key: Key, *keys: Key) -> Reply[bool]:
         """Watch keys for the next MULTI/EXEC block; await it for True.
 
         On a pool the first ``watch()`` of a task takes a connection and pins it to
@@ -126,7 +136,7 @@ class TransactionsCommandsMixin:
             return _watch_pinned(self._pool_or_conn, keys)
         return wait_ok(self._pool_or_conn.execute(b"WATCH", *keys))
 
-    def unwatch(self):
+    def unwatch(self) -> Reply[bool]:
         """Forget all watched keys; on a pool, also gives back the task's pinned connection."""
         if isinstance(self._pool_or_conn, AbcPool):
             pin = _current_pin(self._pool_or_conn)
@@ -134,7 +144,7 @@ class TransactionsCommandsMixin:
                 return _unwatch_pinned(pin)
         return wait_ok(self._pool_or_conn.execute(b"UNWATCH"))
 
-    def multi_exec(self):
+    def multi_exec(self) -> MultiExec:
         """A :class:`MultiExec` buffering commands for one MULTI/EXEC block.
 
         On a pool it runs on the connection pinned by this task's ``watch()``, if any,
@@ -142,7 +152,7 @@ class TransactionsCommandsMixin:
         """
         return MultiExec(self._pool_or_conn, self.__class__)
 
-    def pipeline(self):
+    def pipeline(self) -> Pipeline:
         """A :class:`Pipeline` buffering commands to send together (no MULTI/EXEC).
 
         Commands sent concurrently are pipelined anyway; this only guarantees that
@@ -320,7 +330,7 @@ def _track(converters: list, results: list, result):
     return future
 
 
-class Pipeline:
+class Pipeline(_PipelineMethods):
     """Buffers commands and sends them together on one connection.
 
     >>> pipe = redis.pipeline()
@@ -336,12 +346,13 @@ class Pipeline:
     """
 
     error_class = PipelineError
+    buffer_class = _CommandBuffer   # what records the commands in place of the connection
 
     def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
         self._pool_or_conn = pool_or_connection
         self._converters = []   # (suspended coroutine, what it waits for, result future)
         # (No reference back to the pipeline: it is freed, with its commands, when dropped.)
-        self._buffer = _CommandBuffer(pool_or_connection, functools.partial(_track, self._converters))
+        self._buffer = self.buffer_class(pool_or_connection, functools.partial(_track, self._converters))
         self._commands = self._buffer.records   # every BufferedCommand, in call order
         self._results = self._buffer.results    # what each command method call returned
         self._outcomes = None   # once settled: (outcome of each command, the exceptions among them)
@@ -353,7 +364,8 @@ class Pipeline:
     def _done(self) -> bool:
         return self._buffer.closed
 
-    def __getattr__(self, name):
+    def _buffered_method(self, name):
+        """``__getattr__``: the client's method ``name``, recording into this pipeline."""
         if self._buffer.closed:
             raise AssertionError(_EXECUTED)
         attr = getattr(self._redis, name)
@@ -363,8 +375,10 @@ class Pipeline:
         setattr(self, name, buffered)   # later look-ups skip __getattr__
         return buffered
 
+    if not TYPE_CHECKING:   # hidden from type checkers, so that a misspelt method is reported
+        __getattr__ = _buffered_method
 
-    async def execute(self, *, return_exceptions=False):
+    async def execute(self, *, return_exceptions: bool = False) -> List[Any]:  # type: ignore[override]
         """Send the buffered commands and return their results, in call order.
 
         Raises :attr:`error_class` with the list of errors if any command failed,
