@@ -117,11 +117,12 @@ class _NodeBatch:
         self.indices: List[int] = []
         self.asking: Set[int] = set()   # the indices to send right after an ASKING
 
-    def _commands(self, records: list) -> Tuple[list, List[Optional[int]]]:
+    def _commands(self, records: list) -> Tuple[list, list]:
         """The records to send and, per position, its index (None for an ASKING)."""
         if not self.asking:
             return [records[index] for index in self.indices], self.indices
-        batch, positions = [], []
+        batch: list = []
+        positions: list = []
         for index in self.indices:
             if index in self.asking:
                 batch.append(_ASKING)
@@ -173,9 +174,9 @@ class _NodeBatch:
             for index, outcome in zip(positions, sent):
                 outcomes[index] = outcome
         else:
-            for index, outcome in zip(positions, sent):
-                if index is not None:
-                    outcomes[index] = outcome
+            for at, outcome in zip(positions, sent):
+                if at is not None:
+                    outcomes[at] = outcome
 
 
 def _releaser(pool, conn):
