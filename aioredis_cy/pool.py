@@ -821,10 +821,9 @@ class _PooledConnection:
 
     def __init__(self, pool: ConnectionsPool, conn: Optional[RedisConnection] = None) -> None:
         self._pool = pool
-        self._conn = conn
+        self._conn: Any = conn   # None until taken (``async with``); ``with await pool`` passes it
 
     def __enter__(self) -> RedisConnection:
-        assert self._conn is not None, "use 'with await pool' or 'async with pool.get()'"
         return self._conn
 
     def __exit__(self, *exc_info: object) -> None:
