@@ -20,7 +20,7 @@ from libc.string cimport memcmp, memcpy
 from aioredis_cy._buffered cimport BufferedCommand, buffered_command
 from aioredis_cy._resp cimport Reader
 
-from aioredis_cy.log import logger
+from aioredis_cy.log import logger as _logger
 from aioredis_cy.errors import (
     ConnectionClosedError,
     ConnectionForcedCloseError,
@@ -1282,12 +1282,12 @@ cdef class CoreProtocol:
             return self.dispatch_pubsub(<list>frame)
         handler = self.push_handler
         if handler is None:
-            logger.debug("RESP3 push dropped (no push handler): %.100r", frame)
+            _logger.debug("RESP3 push dropped (no push handler): %.100r", frame)
             return 0
         try:
             handler(frame)
         except Exception:
-            logger.exception("The push handler failed on a RESP3 push")
+            _logger.exception("The push handler failed on a RESP3 push")
         return 0
 
     cdef int deliver(self, object channel, object message) except -1:
