@@ -9,12 +9,16 @@ Python ``Cluster``, which owns the slow path.
 """
 import asyncio
 
+cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
 from aioredis_cy._crc16 cimport buffer_slot
+from aioredis_cy._protocol cimport CoreProtocol
 
-from aioredis_cy.errors import PoolClosedError
+from aioredis_cy.connection import RedisConnection
+from aioredis_cy.errors import ConnectionClosedError, PoolClosedError
+from aioredis_cy.util import _NOTSET
 
 cdef extern from "Python.h":
     const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
@@ -115,6 +119,11 @@ cdef class Route:
                 f"blocking={self.blocking}>")
 
 
+# Not tracked by the garbage collector (thousands are in flight at a time): the only
+# cycles through a Relay (its timer, its source future's callback) are broken when
+# the command completes or expires.
+@cython.no_gc
+@cython.freelist(256)
 cdef class Relay:
     """One command in flight: what was sent, and the caller's future its outcome goes to.
 
@@ -130,6 +139,22 @@ cdef class Relay:
     cdef Router router
     cdef public object timer
     cdef public object source
+
+    # As the protocol's sink (see CoreProtocol.send_into): settled as the reply is read.
+
+    def done(self):
+        return self.target.done()
+
+    def set_result(self, reply):
+        self.target.set_result(reply)
+
+    def set_exception(self, exc):
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.router.cluster._on_error(self, exc)
+
+    # As the done-callback of the pool's future, when the command went through pool.execute().
 
     def __call__(self, source):
         cdef object target = self.target
@@ -249,17 +274,7 @@ cdef class Router:
         pool = self.pick(route, slot)
         if pool is None:
             return self.cluster._send_slowly(converter, command, args, kwargs)
-        try:
-            if converter is None:
-                source = PyObject_Call(pool.execute, (command,) + args, kwargs)
-            else:
-                source = PyObject_Call(pool._execute_converted, (converter, command) + args, kwargs)
-        except PoolClosedError:   # its node left the cluster a moment ago; nothing was sent
-            return self.cluster._send_slowly(converter, command, args, kwargs)
-        if not isinstance(source, Future):
-            source = asyncio.ensure_future(source)
         relay = Relay.__new__(Relay)
-        relay.target = self.new_future()
         relay.converter = converter
         relay.command = command
         relay.args = args
@@ -267,11 +282,52 @@ cdef class Router:
         relay.slot = slot
         relay.route = route
         relay.router = self
-        source.add_done_callback(relay)
-        if route.blocking:
-            relay.source = source
-            relay.target.add_done_callback(relay.stop_on_cancel)
+        if route.blocking or not self.send_direct(pool, relay, args, kwargs):
+            try:
+                if converter is None:
+                    source = PyObject_Call(pool.execute, (command,) + args, kwargs)
+                else:
+                    source = PyObject_Call(pool._execute_converted, (converter, command) + args, kwargs)
+            except PoolClosedError:   # its node left the cluster a moment ago; nothing was sent
+                return self.cluster._send_slowly(converter, command, args, kwargs)
+            if not isinstance(source, Future):
+                source = asyncio.ensure_future(source)
+            relay.target = self.new_future()
+            source.add_done_callback(relay)
+            if route.blocking:
+                relay.source = source
+                relay.target.add_done_callback(relay.stop_on_cancel)
+            elif self.attempt_timeout is not None:
+                relay.source = source
         if self.attempt_timeout is not None:
-            relay.source = source
             relay.timer = self.loop.call_later(self.attempt_timeout, relay.expire)
         return relay.target
+
+    cdef bint send_direct(self, object pool, Relay relay, tuple args, dict kwargs) except -1:
+        """Queue the command on the pool's next shared connection with ``relay`` as its sink.
+
+        False when that is not possible (no free connection, other keywords than
+        ``encoding``, a command that is not plain): nothing was sent, use the pool.
+        This is what ``ConnectionsPool.execute`` does for a shared command, minus the
+        future that would only be chained on.
+        """
+        cdef CoreProtocol protocol
+        encoding = _NOTSET
+        if kwargs:
+            if len(kwargs) != 1 or "encoding" not in kwargs:
+                return False
+            encoding = kwargs["encoding"]
+        free = pool._free
+        if not free:
+            return False
+        conn = free[0]
+        free.rotate(-1)
+        candidate = getattr(conn, "_protocol", None)
+        if not isinstance(candidate, CoreProtocol) or type(conn).execute is not RedisConnection.execute:
+            return False
+        protocol = <CoreProtocol>candidate
+        relay.target = self.new_future()
+        try:
+            return protocol.send_into(relay, relay.converter, relay.command, args, encoding)
+        except ConnectionClosedError:   # closed, and nothing was written: the pool replaces it
+            return False
