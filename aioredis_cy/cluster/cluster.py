@@ -16,6 +16,7 @@ import asyncio
 import logging
 import random
 import time
+import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .._cluster import CROSS_SLOT, NO_KEYS, Route, Router, keys_slot
@@ -35,6 +36,7 @@ from .errors import (
 )
 from .keys import BLOCKING, KEY_POSITIONS, KEYLESS, READ_ONLY, normalized, slot_of, static_keys
 from .pools import NodePools
+from .pubsub import ClusterSubscriptions
 from .state import ClusterNode, ClusterState, parse_cluster_slots
 
 __all__ = ["Cluster", "create_cluster"]
@@ -180,6 +182,7 @@ class Cluster:
         self._last_refresh = 0.0
         self._closed = False
         self.refresh_count = 0
+        self._subscriptions = ClusterSubscriptions(self)
 
     def __repr__(self) -> str:
         return f"<Cluster startup={self._startup} state={self._state!r}>"
@@ -533,25 +536,56 @@ class Cluster:
             pool.release(conn)
 
     def execute_pubsub(self, command, *channels):
-        """Subscribe-family commands on one node's pub/sub connection (classic pub/sub is cluster-wide)."""
-        return self._execute_pubsub(command, channels)
+        """A subscribe-family command; an awaitable of the confirmations (see cluster/pubsub.py)."""
+        return self._subscriptions.execute(command, channels)
 
-    async def _execute_pubsub(self, command, channels):
-        name = normalized(command)
-        if name in (b"ssubscribe", b"sunsubscribe") and channels:
-            addr = self.slot_master(self.determine_slot(*channels)).addr
-        else:
-            addr = self._pubsub_addr()
-        pool = await self.create_pool_by_addr(addr)
-        return await pool.execute_pubsub(command, *channels)
+    @property
+    def pubsub_channels(self):
+        """Read-only dict of the subscribed channels and shard channels by name."""
+        return types.MappingProxyType(self._subscriptions.channels("channel", "shard"))
 
-    def _pubsub_addr(self) -> Address:
-        masters = sorted(node.addr for node in self.get_cluster_state().masters())
-        return masters[0]
+    @property
+    def sharded_pubsub_channels(self):
+        """Read-only dict of the subscribed shard channels by name."""
+        return types.MappingProxyType(self._subscriptions.channels("shard"))
+
+    @property
+    def pubsub_patterns(self):
+        """Read-only dict of the subscribed patterns by name."""
+        return types.MappingProxyType(self._subscriptions.channels("pattern"))
+
+    @property
+    def in_pubsub(self) -> int:
+        """The number of subscriptions."""
+        return self._subscriptions.count
 
     async def all_pools(self) -> List[Any]:
         """The pools of every primary."""
         return [await self.create_pool_by_addr(node.addr) for node in self.get_cluster_state().masters()]
+
+    # -- hooks for pipelines, transactions and fan-out commands (pipeline.py, fanout.py) --
+
+    RETRYABLE = _RETRYABLE
+
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts
+
+    @property
+    def attempt_timeout(self) -> Optional[float]:
+        return self._attempt_timeout
+
+    def backoff(self, attempt: int) -> float:
+        """How long to wait before attempt ``attempt + 1``."""
+        return self._backoff(attempt)
+
+    def random_master_addr(self) -> Address:
+        """The address of a random primary (for commands without keys)."""
+        return self._random_master().addr
+
+    async def command_keys(self, command, args) -> Sequence:
+        """The keys among ``args`` of ``command`` (asked with COMMAND GETKEYS when not in the table)."""
+        return await self._keys_of(normalized(command), command, args)
 
     # -- closing ------------------------------------------------------------
 
@@ -561,6 +595,7 @@ class Cluster:
             return
         self._closed = True
         self._router.closed = True
+        self._subscriptions.close()
         for task in (self._refresh_task, self._reload_task):
             if task is not None:
                 task.cancel()
@@ -572,6 +607,7 @@ class Cluster:
             if task is not None:
                 await asyncio.gather(task, return_exceptions=True)
         await self._pools.wait_closed()
+        await self._subscriptions.wait_closed()
 
 
 async def create_cluster(startup_nodes, **options) -> Cluster:
