@@ -174,8 +174,8 @@ class Cluster:
         self._router = Router(self, self._read_from_replicas, attempt_timeout)
         if type(self).execute is Cluster.execute:
             # The C fast path, with no Python frame in between (Redis binds these too).
-            self.execute = self._router.execute
-            self._execute_converted = self._router.execute_converted
+            self.execute = self._router.execute  # type: ignore[method-assign]
+            self._execute_converted = self._router.execute_converted  # type: ignore[method-assign]
         self._state: Optional[ClusterState] = None
         self._refresh_task: Optional[asyncio.Task] = None
         self._reload_task: Optional[asyncio.Task] = None
@@ -277,7 +277,7 @@ class Cluster:
         return parse_cluster_slots(slots, addr, epoch)
 
     def _candidates(self) -> List[Address]:
-        """Nodes to ask for the slot map: the known primaries (shuffled), their replicas, the startup nodes."""
+        """Nodes to ask for the slot map: known primaries (shuffled), their replicas, the startup nodes."""
         candidates: List[Address] = []
         if self._state is not None:
             masters = [node.addr for node in self._state.masters()]
@@ -312,8 +312,8 @@ class Cluster:
     async def _apply_state(self, state: ClusterState) -> None:
         """Make ``state`` current: open pools of new nodes, close those of nodes that left."""
         wanted = [node.addr for node in (state.nodes if self._read_from_replicas else state.masters())]
-        await asyncio.gather(*(self.create_pool_by_addr(addr) for addr in wanted if self._pools.get(addr) is None),
-                             return_exceptions=True)
+        missing = [addr for addr in wanted if self._pools.get(addr) is None]
+        await asyncio.gather(*(self.create_pool_by_addr(addr) for addr in missing), return_exceptions=True)
         if self._closed:
             return
         self._state = state
@@ -390,7 +390,8 @@ class Cluster:
             return None
         spec = KEY_POSITIONS.get(name)
         if spec is not None:
-            route = Route(*spec, name in READ_ONLY, name in BLOCKING)
+            first, last, step = spec
+            route = Route(first, last, step, name in READ_ONLY, name in BLOCKING)
         elif name in KEYLESS:
             route = Route(-1, 0, 1, name in READ_ONLY, name in BLOCKING)
         else:
@@ -419,7 +420,8 @@ class Cluster:
     def _on_error(self, relay, exc: BaseException) -> None:
         """A fast-path command failed: follow a redirect or retry it, or fail its caller."""
         error = redirect_error(exc) if isinstance(exc, ReplyError) else exc
-        retry = isinstance(error, (MovedError, AskError, *_RETRYABLE)) or _resendable(error, relay.route.read_only)
+        retry = isinstance(error, (MovedError, AskError, *_RETRYABLE)) or _resendable(
+            error, relay.route.read_only)
         if isinstance(error, _LOST):
             self.schedule_refresh()
         if not retry or self._max_attempts < 2:

@@ -55,7 +55,8 @@ READ_ONLY = frozenset(
 
 # Commands that hold their connection until the server answers (the pool gives them one of their own).
 BLOCKING = frozenset(
-    name.encode() for name in "blpop brpop brpoplpush blmove bzpopmin bzpopmax blmpop bzmpop wait waitaof".split())
+    name.encode()
+    for name in "blpop brpop brpoplpush blmove bzpopmin bzpopmax blmpop bzmpop wait waitaof".split())
 
 _NUMKEYS_AT = {b"eval": 1, b"evalsha": 1, b"eval_ro": 1, b"evalsha_ro": 1, b"fcall": 1, b"fcall_ro": 1,
                b"zunionstore": 1, b"zinterstore": 1, b"zdiffstore": 1}

@@ -1,7 +1,7 @@
 """One shared ConnectionsPool per cluster node, opened once and kept until the node leaves."""
 import asyncio
 import functools
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ..pool import ConnectionsPool, create_pool
 from .errors import ClusterClosedError
@@ -34,7 +34,8 @@ class NodePools:
         self._opening: Dict[Address, asyncio.Future] = {}
         self._retired: List[Any] = []
         self.closed = False
-        self.on_open = None   # called with (addr, pool) when a pool is opened
+        # Called with (addr, pool) when a pool is opened.
+        self.on_open: Optional[Callable[[Address, Any], None]] = None
 
     def get(self, addr: Address) -> Optional[Any]:
         """The open pool of ``addr``, or None."""
