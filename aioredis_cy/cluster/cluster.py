@@ -20,6 +20,7 @@ import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .._cluster import CROSS_SLOT, NO_KEYS, Route, Router, keys_slot
+from ..commands.transaction import _copy_outcome
 from ..errors import ConnectionClosedError, PoolClosedError, ReplyError
 from ..util import parse_url
 from .errors import (
@@ -97,20 +98,6 @@ async def _asking_on(conn, converter, command, args, kwargs):
     except ReplyError:
         pass   # the command's own reply says what happened
     return await reply
-
-
-def _settle(target: asyncio.Future, task: asyncio.Future) -> None:
-    """Give ``target`` the outcome of the slow-path ``task`` (unless its caller stopped waiting)."""
-    if target.done():
-        return
-    if task.cancelled():
-        target.cancel()
-        return
-    exc = task.exception()
-    if exc is None:
-        target.set_result(task.result())
-    else:
-        target.set_exception(exc)
 
 
 def _cancel_with(task: asyncio.Future, target: asyncio.Future) -> None:
@@ -413,7 +400,7 @@ class Cluster:
 
     def _spawn(self, target: asyncio.Future, coro) -> asyncio.Future:
         task = asyncio.ensure_future(coro)
-        task.add_done_callback(lambda done: _settle(target, done))
+        task.add_done_callback(lambda done: _copy_outcome(done, target))
         target.add_done_callback(lambda done: _cancel_with(task, done))
         return target
 
