@@ -296,6 +296,15 @@ def fail_records(list records, exc):
         record.settle(exc)
 
 
+def all_queued(list outcomes, Py_ssize_t start):
+    """True when every outcome from index ``start`` on is the QUEUED status."""
+    cdef Py_ssize_t index
+    for index in range(start, len(outcomes)):
+        if not is_queued(outcomes[index]):
+            return False
+    return True
+
+
 def convert_each(list records, list values):
     """Each value with its record's converter applied; exceptions and QUEUED pass as they are.
 
