@@ -110,6 +110,11 @@ async def sentinel() -> None:
     await sentinel.wait_closed()
 
 
+def check_reply(reply: object) -> None:
+    if reply is None:
+        raise aioredis.ReplyError("ERR no reply")
+
+
 async def main() -> None:
     redis = await aioredis.create_redis_pool("redis://localhost", encoding="utf-8")
     sub = await aioredis.create_redis("redis://localhost")
@@ -125,6 +130,7 @@ async def main() -> None:
         print(info["server"]["redis_version"])
     except aioredis.ReplyError as exc:
         print("error:", exc)
+        check_reply(None)
     finally:
         redis.close()
         await redis.wait_closed()
