@@ -854,6 +854,29 @@ cdef class CoreProtocol:
 
     cdef object queue_command(self, object command, tuple args, object encoding,
                               CommandKind kind, object arg, object converter):
+        return self.queue_into(None, command, args, encoding, kind, arg, converter)
+
+    cdef bint send_into(self, object sink, object converter, object command, tuple args,
+                        object encoding) except -1:
+        """Send a plain command whose reply settles ``sink`` instead of a new future.
+
+        ``sink`` is treated as the protocol treats a future (``done()``, then
+        ``set_result(reply)`` or ``set_exception(exc)``, called as the reply is read).
+        ``encoding`` as for ``command``. Returns False, sending nothing, for a command
+        that is not plain or a connection in pub/sub or MONITOR mode.
+        """
+        if encoding is _NO_ENCODING_GIVEN or encoding is self.unset_marker:
+            encoding = self.encoding
+        elif encoding is not None and encoding is not self.encoding:
+            check_encoding(encoding)
+        if self.in_pubsub or self.monitor_queue is not None or classify(command) != KIND_PLAIN:
+            return False
+        self.queue_into(sink, command, args, encoding, KIND_PLAIN, None, converter)
+        return True
+
+    cdef object queue_into(self, object sink, object command, tuple args, object encoding,
+                           CommandKind kind, object arg, object converter):
+        """Encode the command and queue ``sink`` (a new future if None) for its reply; returns it."""
         cdef Py_ssize_t start = self.out.length
         cdef object future
         self.check_open()
@@ -865,7 +888,7 @@ cdef class CoreProtocol:
         except BaseException:
             self.out.length = start   # nothing of a failed command is ever sent
             raise
-        future = self.new_future()
+        future = self.new_future() if sink is None else sink
         self.push_waiter(future, encoding, kind, arg, converter)
         if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
             self.flush()
