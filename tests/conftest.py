@@ -280,7 +280,8 @@ class LocalCluster(_LocalCluster):
 
     def clients(self, node):
         """The CLIENT LIST lines of ``node`` (the one asking excluded)."""
-        return [line for line in self.cli(node, "client", "list").splitlines() if "cmd=client|list" not in line]
+        lines = self.cli(node, "client", "list").splitlines()
+        return [line for line in lines if "cmd=client|list" not in line]
 
     def add_node(self):
         """Start one more cluster node (no slots) and make it meet the others."""
