@@ -436,7 +436,7 @@ class Cluster:
         await self._subscriptions.wait_closed()
 
 
-async def create_cluster(startup_nodes, **options) -> Cluster:
+async def create_cluster(startup_nodes: Sequence[Any], **options: Any) -> Cluster:
     """Connect to a cluster (see :class:`Cluster` for the keywords) and load its slot map."""
     cluster = Cluster(startup_nodes, **options)
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, Optional
 
-from .._typing import Address, Arg, Reply, Value
+from .._typing import Address, Arg, Reply, SSLOption, Value
 from ..abc import AbcPool
 from ..errors import RedisError
 from ..util import _NOTSET, _convert_later, reply_is_ok
@@ -28,8 +28,6 @@ from .string import StringCommandsMixin
 from .transaction import MultiExec, Pipeline, TransactionsCommandsMixin
 
 if TYPE_CHECKING:
-    from ssl import SSLContext
-
     from typing_extensions import Self
 
     from ..connection import RedisConnection
@@ -240,7 +238,7 @@ class ContextRedis(Redis):
 
 
 async def create_redis(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
-                       ssl: Optional[bool | SSLContext] = None, encoding: Optional[str] = None,
+                       ssl: Optional[SSLOption] = None, encoding: Optional[str] = None,
                        commands_factory: Callable[[Any], Redis] = Redis,
                        parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,
                        connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
@@ -258,7 +256,7 @@ async def create_redis(address: Address, *, db: Optional[int] = None, password: 
 
 
 async def create_redis_pool(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
-                            ssl: Optional[bool | SSLContext] = None, encoding: Optional[str] = None,
+                            ssl: Optional[SSLOption] = None, encoding: Optional[str] = None,
                             commands_factory: Callable[[Any], Redis] = Redis, minsize: int = 1,
                             maxsize: int = 10,
                             parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,
