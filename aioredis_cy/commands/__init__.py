@@ -83,7 +83,7 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
 
-    def execute(self, command: Arg, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+    def execute(self, command: Arg, *args: Arg, **kwargs: Any) -> Awaitable[Any]:
         """Send a raw command; returns the future (or awaitable) of its reply."""
         return self._pool_or_conn.execute(command, *args, **kwargs)
 

@@ -23,4 +23,5 @@ async def main() -> None:
     await pending.get("key")  # E: attr-defined
     conn = await aioredis.create_connection(("localhost", "6379"))  # E: arg-type
     await conn.execute("GET", None)  # E: arg-type
+    await redis.execute("SET", "key", None)  # E: arg-type
     print(length)
