@@ -254,6 +254,12 @@ def _parse_flag(name: str, value: str) -> bool:
         raise ValueError(f"Invalid {name} value: {value!r}") from None
 
 
+def _parse_protocol(value: str) -> int:
+    if value not in ("2", "3"):
+        raise ValueError(f"Invalid protocol: {value!r} (use 2 or 3)")
+    return int(value)
+
+
 _QUERY_PARSERS: Dict[str, Callable[[str], Any]] = {
     "db": _parse_db,
     "password": str,
@@ -261,6 +267,7 @@ _QUERY_PARSERS: Dict[str, Callable[[str], Any]] = {
     "encoding": str,
     "timeout": _parse_timeout,
     "ssl": lambda value: _parse_flag("ssl", value),
+    "protocol": _parse_protocol,
 }
 
 _CERT_REQS = ("none", "optional", "required")
@@ -343,7 +350,7 @@ def _check_userinfo(parsed, scheme: str) -> None:
 def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
     """Split a Redis address string into ``(address, options)``.
 
-    Accepts ``redis://[[user]:password@]host[:port][/db][?db=&password=&encoding=&timeout=&ssl=]``,
+    Accepts ``redis://[[user]:password@]host[:port][/db][?db=&password=&encoding=&timeout=&ssl=&protocol=]``,
     ``rediss://`` (TLS), ``unix:///path?db=`` or ``unix:/path?db=`` and a plain unix
     socket path. The options dict holds only what the URI sets. Error messages never
     show a password (see :func:`_mask_uri`).
