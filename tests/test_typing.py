@@ -75,7 +75,10 @@ def test_mistakes_are_reported(mypy_errors):
 
 # -- the stubs of the Cython modules ------------------------------------------------------------
 
-STUBBED = ["aioredis_cy._protocol", "aioredis_cy._resp", "aioredis_cy._crc16", "aioredis_cy._buffered"]
+STUBBED = [
+    "aioredis_cy._protocol", "aioredis_cy._resp", "aioredis_cy._crc16", "aioredis_cy._buffered",
+    "aioredis_cy._cluster",
+]
 # Compiled classes used only from Cython: no Python caller needs their types.
 CYTHON_ONLY = {"aioredis_cy._protocol": {"BatchReplies", "OutputBuffer", "Waiter"}}
 

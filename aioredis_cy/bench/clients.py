@@ -78,20 +78,21 @@ class Client:
 class AioredisApi(Client):
     """aioredis 1.x API (aioredis_cy or aioredis itself): concurrent calls pipeline automatically."""
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, **options: Any) -> None:
         self.module = module
+        self.options = options   # more keywords for the factories (aioredis_cy's protocol=3)
         self.opened: List[Any] = []
 
     async def open(self, url, *, decode=False, pool_size=None, subscribe=None):
         encoding = "utf-8" if decode else None
         if pool_size:
             self.redis = await self.module.create_redis_pool(url, encoding=encoding, minsize=pool_size,
-                                                             maxsize=pool_size)
+                                                             maxsize=pool_size, **self.options)
         else:
-            self.redis = await self.module.create_redis(url, encoding=encoding)
+            self.redis = await self.module.create_redis(url, encoding=encoding, **self.options)
         self.opened.append(self.redis)
         if subscribe is not None:
-            subscriber = await self.module.create_redis(url, encoding=encoding)
+            subscriber = await self.module.create_redis(url, encoding=encoding, **self.options)
             self.opened.append(subscriber)
             (channel,) = await subscriber.subscribe(subscribe)
             self.receive = channel.get
@@ -277,6 +278,14 @@ def _aioredis_cy() -> ClientSpec:
                       functools.partial(AioredisApi, aioredis_cy))
 
 
+def aioredis_cy_resp3() -> ClientSpec:
+    """aioredis_cy with protocol=3 (the bench's ``--protocol 3``)."""
+    spec = _aioredis_cy()
+    how = spec.how.replace("create_redis_pool;", "create_redis_pool with protocol=3 (RESP3);")
+    return ClientSpec("aioredis_cy/resp3", spec.version, how,
+                      functools.partial(AioredisApi, aioredis_cy, protocol=3))
+
+
 def _aioredis() -> ClientSpec:
     import aioredis  # type: ignore[import-not-found]
 
@@ -328,7 +337,8 @@ def _glide() -> ClientSpec:
     return ClientSpec("valkey-glide", version("valkey-glide"),
                       "glide.GlideClient (Rust core, RESP3, one multiplexed connection per client, also for "
                       f"the 50 tasks of the shared pool), request_timeout={GLIDE_TIMEOUT_MS // 1000} s; "
-                      "Batch(is_atomic=False / True) in the pipeline workloads",
+                      "Batch(is_atomic=False / True) in the pipeline workloads; its CPU/op includes the "
+                      "Rust core's threads",
                       Glide, lacks={"decode": "replies are bytes only: it has no decoding option"})
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from itertools import chain
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Literal, Optional, Sequence, Union, overload
 
 from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, reply_is_ok
@@ -174,6 +174,25 @@ class StringCommandsMixin(CommandsBase):
             raise TypeError("length of pairs must be even number")
         return self.execute(b"MSETNX", key, value, *pairs)
 
+    # ``get=True`` returns the old value instead of a bool.
+    @overload
+    def set(self, key: Key, value: Arg, *, expire: float = ..., pexpire: int = ...,
+            exist: Optional[str] = ..., get: Literal[False] = ..., keepttl: bool = ...,
+            exat: Optional[int] = ..., pxat: Optional[int] = ...,
+            encoding: Optional[str] = ...) -> Reply[bool]: ...
+
+    @overload
+    def set(self, key: Key, value: Arg, *, expire: float = ..., pexpire: int = ...,
+            exist: Optional[str] = ..., get: Literal[True], keepttl: bool = ...,
+            exat: Optional[int] = ..., pxat: Optional[int] = ...,
+            encoding: Optional[str] = ...) -> Reply[Optional[Value]]: ...
+
+    @overload
+    def set(self, key: Key, value: Arg, *, expire: float = ..., pexpire: int = ...,
+            exist: Optional[str] = ..., get: bool, keepttl: bool = ...,
+            exat: Optional[int] = ..., pxat: Optional[int] = ...,
+            encoding: Optional[str] = ...) -> Reply[Union[bool, Value, None]]: ...
+
     def set(
         self,
         key: Key,
@@ -320,7 +339,7 @@ class StringCommandsMixin(CommandsBase):
         """
         if (start is None) != (end is None):
             raise TypeError("both start and stop must be specified")
-        args = []
+        args: List[Any] = []
         if start is not None:
             _check_int("start", start)
             _check_int("end", end)

@@ -1,9 +1,10 @@
 """A script written as an aioredis 1.x user writes one; ``mypy --strict`` must accept it."""
 import asyncio
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import aioredis_cy as aioredis
 from aioredis_cy.pubsub import Receiver
+from aioredis_cy.util import wait_convert
 
 
 async def strings(redis: aioredis.Redis) -> None:
@@ -27,6 +28,12 @@ async def collections(redis: aioredis.Redis) -> None:
     await redis.sadd("set", "member")
     members = await redis.smembers("set")
     await redis.zadd("zset", 1, "one", 2.5, "two")
+    ranked: List[Union[bytes, str]] = await redis.zrange("zset")
+    for member, member_score in await redis.zrange("zset", 0, -1, withscores=True):
+        print(member, member_score + 1)
+    created: bool = await redis.set("lock", "me", exist=redis.SET_IF_NOT_EXIST, pexpire=100)
+    previous = await redis.set("key", "new", get=True)
+    print(ranked, created, previous)
     score = await redis.zscore("zset", "one")
     if score is not None:
         print(score + 1)
@@ -36,11 +43,31 @@ async def collections(redis: aioredis.Redis) -> None:
     print(length, members, popped)
 
 
+async def more_commands(redis: aioredis.Redis) -> None:
+    await redis.execute("SET", "raw", b"bytes")
+    entry_id = await redis.xadd("stream", {"field": "value"})
+    for stream, message_id, fields in await redis.xread(["stream"], timeout=10, latest_ids=[entry_id]):
+        print(stream, message_id, dict(fields))
+    print(await redis.eval("return redis.call('GET', KEYS[1])", keys=["raw"]))
+    positions = await redis.geopos("places", "home")
+    for point in positions:
+        if point is not None:
+            print(point.longitude + point.latitude)
+    print(await redis.ttl("raw") > 0, await redis.exists("raw", "other"))
+    size: int = await wait_convert(redis.execute("STRLEN", "raw"), int)
+    print(size)
+    cursor, keys = await redis.scan(match="k*")
+    print(cursor, keys)
+
+
 async def transactions(redis: aioredis.Redis) -> None:
     tr = redis.multi_exec()
     first = tr.incr("a")
     tr.set("b", 2)
-    results = await tr.execute()
+    try:
+        results = await tr.execute()
+    except aioredis.MultiExecError as exc:
+        results = [exc]
     print(results, await first)
     pipe = redis.pipeline()
     pipe.get("a")
@@ -52,8 +79,12 @@ async def transactions(redis: aioredis.Redis) -> None:
 async def pubsub(redis: aioredis.Redis, sub: aioredis.Redis) -> None:
     channel, = await sub.subscribe("news")
     await redis.publish("news", "hello")
-    message = await channel.get(encoding="utf-8")
-    print(channel.name, message)
+    while await channel.wait_message():
+        message = await channel.get(encoding="utf-8")
+        print(channel.name, message)
+        break
+    async for item in channel.iter(encoding="utf-8"):
+        print(item)
     receiver = Receiver()
     await sub.subscribe(receiver.channel("more"))
     async for source, payload in receiver.iter():
@@ -66,6 +97,7 @@ async def low_level() -> None:
     conn = await aioredis.create_connection(("localhost", 6379), encoding="utf-8")
     reply = await conn.execute("GET", "key")
     print(reply, conn.closed, conn.db)
+    print(await aioredis.Redis(conn).dbsize())
     conn.close()
     await conn.wait_closed()
     pool = await aioredis.create_pool("redis://localhost", minsize=1, maxsize=4)
@@ -87,12 +119,18 @@ async def sentinel() -> None:
     await sentinel.wait_closed()
 
 
+def check_reply(reply: object) -> None:
+    if reply is None:
+        raise aioredis.ReplyError("ERR no reply")
+
+
 async def main() -> None:
     redis = await aioredis.create_redis_pool("redis://localhost", encoding="utf-8")
     sub = await aioredis.create_redis("redis://localhost")
     try:
         await strings(redis)
         await collections(redis)
+        await more_commands(redis)
         await transactions(redis)
         await pubsub(redis, sub)
         with await redis as conn:
@@ -101,11 +139,14 @@ async def main() -> None:
         print(info["server"]["redis_version"])
     except aioredis.ReplyError as exc:
         print("error:", exc)
+        check_reply(None)
     finally:
         redis.close()
         await redis.wait_closed()
         sub.close()
         await sub.wait_closed()
+    async with await aioredis.create_redis_pool("redis://localhost", minsize=2) as client:
+        await client.ping()
     await low_level()
     await sentinel()
 
