@@ -19,7 +19,7 @@ from aioredis_cy.util import _NOTSET
 
 REFERENCE = Path(__file__).with_name("reference_surface.txt")
 
-_SENTINEL_EXTRAS = {"username", "sentinel_password", "sentinel_username", "sentinel_ssl"}
+_SENTINEL_EXTRAS = {"username", "sentinel_password", "sentinel_username", "sentinel_ssl", "protocol"}
 
 # "Owner.member": the keyword-only parameters (with defaults) it adds to its 1.3.1 signature.
 ALLOWED_EXTENSIONS = {
@@ -27,11 +27,12 @@ ALLOWED_EXTENSIONS = {
     "Channel.__init__": {"maxsize"},
     "Receiver.__init__": {"maxsize"},
     # ACL user names (Redis 6+), the client name sent at connect, the pools' idle health check.
-    "aioredis_cy.create_connection": {"username", "name"},
-    "aioredis_cy.create_pool": {"username", "name", "health_check_interval"},
-    "aioredis_cy.create_redis": {"username", "name"},
-    "aioredis_cy.create_redis_pool": {"username", "name", "health_check_interval"},
-    "ConnectionsPool.__init__": {"username", "name", "health_check_interval"},
+    # protocol=3: RESP3 (issue 13).
+    "aioredis_cy.create_connection": {"username", "name", "protocol"},
+    "aioredis_cy.create_pool": {"username", "name", "health_check_interval", "protocol"},
+    "aioredis_cy.create_redis": {"username", "name", "protocol"},
+    "aioredis_cy.create_redis_pool": {"username", "name", "health_check_interval", "protocol"},
+    "ConnectionsPool.__init__": {"username", "name", "health_check_interval", "protocol"},
     "Redis.auth": {"username"},
     "RedisConnection.auth": {"username"},
     "ConnectionsPool.auth": {"username"},

@@ -242,7 +242,8 @@ async def create_redis(address: Address, *, db: Optional[int] = None, password: 
                        commands_factory: Callable[[Any], Redis] = Redis,
                        parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,
                        connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
-                       username: Optional[str] = None, name: Optional[str] = None) -> Redis:
+                       username: Optional[str] = None, name: Optional[str] = None,
+                       protocol: Optional[int] = None) -> Redis:
     """Connect to Redis and return ``commands_factory(connection)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_connection`; ``loop`` is ignored.
@@ -251,7 +252,7 @@ async def create_redis(address: Address, *, db: Optional[int] = None, password: 
 
     conn = await create_connection(address, db=db, password=password, ssl=ssl, encoding=encoding,
                                    parser=parser, timeout=timeout, connection_cls=connection_cls,
-                                   username=username, name=name)
+                                   username=username, name=name, protocol=protocol)
     return commands_factory(conn)
 
 
@@ -263,7 +264,8 @@ async def create_redis_pool(address: Address, *, db: Optional[int] = None, passw
                             pool_cls: Optional[type[ConnectionsPool]] = None,
                             connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
                             username: Optional[str] = None, name: Optional[str] = None,
-                            health_check_interval: Optional[float] = None) -> Redis:
+                            health_check_interval: Optional[float] = None,
+                            protocol: Optional[int] = None) -> Redis:
     """Create a connections pool and return ``commands_factory(pool)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_pool`; ``timeout`` bounds opening
@@ -275,5 +277,5 @@ async def create_redis_pool(address: Address, *, db: Optional[int] = None, passw
                              minsize=minsize, maxsize=maxsize, parser=parser,
                              create_connection_timeout=timeout, pool_cls=pool_cls,
                              connection_cls=connection_cls, username=username, name=name,
-                             health_check_interval=health_check_interval)
+                             health_check_interval=health_check_interval, protocol=protocol)
     return commands_factory(pool)
