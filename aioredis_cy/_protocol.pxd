@@ -36,6 +36,7 @@ cdef class Waiter:
     cdef object arg
     cdef object converter   # applied to a successful reply (QUEUED passes through), or None
     cdef ReplyShape shape   # under RESP3 only
+    cdef int group          # subscribe waiters: this one and those after it from the same command
 
 
 cdef class CommandRecorder:
@@ -139,6 +140,7 @@ cdef class CoreProtocol:
     cdef object next_reply(self)
     cdef int dispatch(self, object reply) except -1
     cdef int resolve(self, Waiter waiter, object reply) except -1
+    cdef int fail_subscribe(self, object error, int group) except -1
     cdef int dispatch_pubsub(self, list reply) except -1
     cdef int dispatch_push(self, object frame) except -1
     cdef int track_subscription(self, list reply, object channel) except -1

@@ -938,6 +938,7 @@ cdef class CoreProtocol:
         """
         if classify(command) != KIND_PUBSUB_CMD:
             raise ValueError(f"Pub/Sub command expected, got {command!r}")
+        cdef int group
         names = tuple([channel.name for channel in channels])
         self.check_open()
         start = self.out.length
@@ -950,9 +951,11 @@ cdef class CoreProtocol:
             self.out.length = start
             raise
         futures = []
+        group = len(channels)
         for channel in channels:
             future = self.new_future()
-            self.push_waiter(future, None, KIND_SUBSCRIBE, channel, None)
+            self.push_waiter(future, None, KIND_SUBSCRIBE, channel, None).group = group
+            group -= 1
             futures.append(future)
         self.schedule_flush()
         return futures
@@ -1188,6 +1191,10 @@ cdef class CoreProtocol:
                 head = <Waiter>self.waiters[self.head]
                 if head.kind == KIND_SUBSCRIBE:
                     return self.dispatch_pubsub(<list>reply)
+        if PyExceptionInstance_Check(reply) and self.head < len(self.waiters):
+            head = <Waiter>self.waiters[self.head]
+            if head.kind == KIND_SUBSCRIBE:
+                return self.fail_subscribe(reply, head.group)
         head = self.pop_waiter()
         if head is None:
             if self.monitor_queue is not None and not PyExceptionInstance_Check(reply):
@@ -1285,6 +1292,18 @@ cdef class CoreProtocol:
                     self.db = waiter.arg
             results.append(item)
         return results
+
+    cdef int fail_subscribe(self, object error, int group) except -1:
+        """The server refused a subscribe-family command as a whole (one error, e.g.
+        NOPERM or CROSSSLOT) where it would have confirmed each channel: every waiter
+        of that command gets the error."""
+        cdef Waiter waiter
+        while group > 0:
+            waiter = self.pop_waiter()
+            if not waiter.future.done():
+                waiter.future.set_exception(error)
+            group -= 1
+        return 0
 
     cdef int dispatch_pubsub(self, list reply) except -1:
         cdef bytes kind = reply[0]

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 import aioredis_cy
-from aioredis_cy import AuthError, ReplyError
+from aioredis_cy import AuthError, Channel, ReplyError
 from aioredis_cy.errors import NoPermissionError
 
 ODD_PASSWORD = "p@ss:w/rd?#%"
@@ -23,6 +23,7 @@ def acl_server(start_server):
         "user app on >apppw ~app:* +@all -@dangerous",
         "user reader on >readpw ~* +@read +@connection +acl|whoami",
         f"user odd on >{ODD_PASSWORD} ~* +@all",
+        "user listener on >listenpw ~* resetchannels &news:* +@all",
     )
 
 
@@ -111,3 +112,24 @@ async def test_redis_clients(create_redis, create_redis_pool, acl_server):
         await single.auth("wrong", username="reader")
     assert await single.auth("readpw", username="reader") is True
     assert await single.acl_whoami() == b"reader"
+
+
+@pytest.mark.parametrize("command, allowed, refused", [
+    ("SUBSCRIBE", ["news:a", "news:b"], ["news:a", "gossip:a", "news:b"]),
+    ("PSUBSCRIBE", ["news:*"], ["news:*", "gossip:*"]),   # a pattern must be one the ACL names
+])
+async def test_subscribe_refused_as_a_whole_keeps_replies_in_order(create_connection, acl_server,
+                                                                   command, allowed, refused):
+    """NOPERM for one of several channels is one error reply for the whole command:
+    every channel of it fails, and the replies after it still reach their own callers."""
+    conn = await create_connection(acl_server.tcp_address, username="listener", password="listenpw")
+    is_pattern = command == "PSUBSCRIBE"
+    with pytest.raises(NoPermissionError):
+        await conn.execute_pubsub(command, *[Channel(name, is_pattern) for name in refused])
+    assert not conn.in_pubsub
+    assert await conn.execute("ECHO", "after") == b"after"
+    channels = [Channel(name, is_pattern) for name in allowed]
+    await conn.execute_pubsub(command, *channels)
+    publisher = await create_connection(acl_server.tcp_address)
+    assert await publisher.execute("PUBLISH", "news:a", "hello") == 1
+    assert await channels[0].get() in (b"hello", (b"news:a", b"hello"))
