@@ -30,6 +30,7 @@ import logging
 from collections import deque
 from typing import Any, Deque, Dict, List, Optional, Set
 
+from ._cache_client import track_connection
 from .abc import AbcConnection, AbcPool
 from .connection import _merge_uri_options, create_connection
 from .errors import ConnectionClosedError, MaxClientsError, PoolClosedError, RedisError, ReplyError
@@ -129,6 +130,15 @@ async def _checked(conn) -> None:
         raise
 
 
+async def _tracked(conn, cache) -> None:
+    """Turn tracking on for a new connection of a pool with a client cache."""
+    try:
+        await track_connection(cache, conn)
+    except BaseException:
+        conn.close()
+        raise
+
+
 def _close_after(conn, earlier: Optional[asyncio.Future]) -> None:
     """Close ``conn`` now, or once ``earlier`` (the last reply owed to others) is done."""
     if earlier is None or earlier.done():
@@ -144,14 +154,18 @@ def _close_when_done(conn, fut: asyncio.Future) -> None:
 
 async def create_pool(address, *, db=None, password=None, ssl=None, encoding=None, minsize=1, maxsize=10,
                       parser=None, loop=None, create_connection_timeout=None, pool_cls=None,
-                      connection_cls=None, username=None, name=None, health_check_interval=None):
+                      connection_cls=None, username=None, name=None, health_check_interval=None,
+                      client_cache=None):
     """Create a pool (``pool_cls``, ConnectionsPool by default) and open ``minsize`` connections.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a URI whose options
     (db, password, username, encoding, timeout, ssl) must agree with the keywords given.
     ``name`` is sent as ``CLIENT SETNAME`` on every connection the pool opens; with
     ``health_check_interval`` (seconds), a connection idle that long is PINGed before
-    it is handed out or used, and dropped if the PING fails.
+    it is handed out or used, and dropped if the PING fails. With ``client_cache`` (a
+    :class:`~aioredis_cy.ClientCache`), every connection turns server-assisted tracking on
+    as it opens and routes its invalidations to the cache; reads are only cached through
+    :func:`~aioredis_cy.create_redis_pool`'s client.
     ``loop`` is accepted for compatibility and ignored.
     """
     if pool_cls is None:
@@ -166,8 +180,8 @@ async def create_pool(address, *, db=None, password=None, ssl=None, encoding=Non
             "db", "password", "username", "encoding", "ssl"))
         create_connection_timeout = settings["timeout"]
     extra = {name_: value for name_, value in (
-        ("username", username), ("name", name), ("health_check_interval", health_check_interval))
-        if value is not None}
+        ("username", username), ("name", name), ("health_check_interval", health_check_interval),
+        ("client_cache", client_cache)) if value is not None}
     pool = pool_cls(address, db, password, encoding, minsize=minsize, maxsize=maxsize, ssl=ssl, parser=parser,
                     create_connection_timeout=create_connection_timeout, connection_cls=connection_cls,
                     **extra)
@@ -189,7 +203,7 @@ class ConnectionsPool(AbcPool):
 
     def __init__(self, address, db=None, password=None, encoding=None, *, minsize, maxsize, ssl=None,
                  parser=None, create_connection_timeout=None, connection_cls=None, loop=None,
-                 username=None, name=None, health_check_interval=None) -> None:
+                 username=None, name=None, health_check_interval=None, client_cache=None) -> None:
         _check_size("minsize", minsize, 0)
         _check_size("maxsize", maxsize, 1)
         if minsize > maxsize:
@@ -211,6 +225,7 @@ class ConnectionsPool(AbcPool):
         self._name = name
         _check_positive_timeout(health_check_interval, "health_check_interval")
         self._health_check_interval = health_check_interval
+        self._client_cache = client_cache
         # When each free connection was last put back (only with a health check interval).
         self._free_since: Dict[Any, float] = {}
         # Every open connection of the pool; each is also in exactly one of: _free,
@@ -693,6 +708,8 @@ class ConnectionsPool(AbcPool):
                 username=self._username, name=self._name)
             if self._password is None and not self._db and self._name is None:
                 await _checked(conn)   # no handshake reply told us the server took it
+            if self._client_cache is not None:
+                await _tracked(conn, self._client_cache)
         except BaseException:
             self._creating -= 1
             self._wake_waiter()

@@ -2,7 +2,9 @@
 
 ``create_redis`` binds it to one connection, ``create_redis_pool`` to a pool.
 """
+from .._cache_client import CachingFront, cache_disabled, track_connection
 from ..abc import AbcPool
+from ..cache import ClientCache
 from ..errors import RedisError
 from ..util import _NOTSET, _convert_later, reply_is_ok
 from ._checks import _check_int
@@ -46,6 +48,8 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
     from the pool, released on exit.
     """
 
+    _cache_front = None   # set (with execute) when a client cache is attached
+
     def __init__(self, pool_or_conn):
         self._pool_or_conn = pool_or_conn
 
@@ -67,6 +71,7 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         else:
             self.__dict__.pop("execute", None)
             self.__dict__.pop("_execute_converted", None)
+        self.__dict__.pop("_cache_front", None)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
@@ -112,6 +117,19 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         if isinstance(target, AbcPool):
             raise RedisError("reset() needs a single connection, not a pool: acquire one and reset it")
         return target.reset()
+
+    @property
+    def client_cache(self):
+        """The :class:`~aioredis_cy.ClientCache` of this client, or None."""
+        front = self._cache_front
+        return None if front is None else front.cache
+
+    def cache_disabled(self):
+        """Context manager: inside ``with redis.cache_disabled():`` the current task's reads
+        (and those of tasks it starts) go to the server and are not stored. Writes still
+        drop what they touch. A no-op without a client cache.
+        """
+        return cache_disabled()
 
     def close(self) -> None:
         """Close the connection or pool."""
@@ -178,7 +196,12 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         return self.execute(b"QUIT")
 
     def select(self, db):
-        """Switch the connection (or every connection of the pool) to database ``db``."""
+        """Switch the connection (or every connection of the pool) to database ``db``.
+
+        With a client cache, the cache is emptied (at once and when the switch is done).
+        """
+        if self._cache_front is not None:
+            return self._cache_front.select(db)
         return self._pool_or_conn.select(db)
 
     def swapdb(self, from_index, to_index):
@@ -191,8 +214,14 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         # ``with await redis as conn:``
         if isinstance(self._pool_or_conn, AbcPool):
             conn = yield from self._pool_or_conn.acquire().__await__()
-            return ContextRedis(conn, self._pool_or_conn.release)
-        return ContextRedis(self._pool_or_conn)
+            context = ContextRedis(conn, self._pool_or_conn.release)
+            if self._cache_front is not None:
+                CachingFront(self._cache_front.cache, conn).attach(context)
+            return context
+        context = ContextRedis(self._pool_or_conn)
+        if self._cache_front is not None:
+            self._cache_front.attach(context)
+        return context
 
 
 class ContextRedis(Redis):
@@ -225,33 +254,68 @@ class ContextRedis(Redis):
 
 
 async def create_redis(address, *, db=None, password=None, ssl=None, encoding=None, commands_factory=Redis,
-                       parser=None, timeout=None, connection_cls=None, loop=None, username=None, name=None):
+                       parser=None, timeout=None, connection_cls=None, loop=None, username=None, name=None,
+                       client_cache=None):
     """Connect to Redis and return ``commands_factory(connection)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_connection`; ``loop`` is ignored.
+    ``client_cache`` (a :class:`~aioredis_cy.ClientCache`) caches reads on this client
+    (see README, Client-side caching).
     """
     from ..connection import create_connection
 
+    if client_cache is not None:
+        _check_cache(client_cache)
     conn = await create_connection(address, db=db, password=password, ssl=ssl, encoding=encoding,
                                    parser=parser, timeout=timeout, connection_cls=connection_cls,
                                    username=username, name=name)
-    return commands_factory(conn)
+    if client_cache is None:
+        return commands_factory(conn)
+    try:
+        await track_connection(client_cache, conn)
+        redis = commands_factory(conn)
+        client_cache._bind(redis)
+    except BaseException:
+        conn.close()
+        raise
+    CachingFront(client_cache, conn).attach(redis)
+    return redis
 
 
 async def create_redis_pool(address, *, db=None, password=None, ssl=None, encoding=None,
                             commands_factory=Redis, minsize=1, maxsize=10, parser=None, timeout=None,
                             pool_cls=None, connection_cls=None, loop=None, username=None, name=None,
-                            health_check_interval=None):
+                            health_check_interval=None, client_cache=None):
     """Create a connections pool and return ``commands_factory(pool)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_pool`; ``timeout`` bounds opening
-    each connection; ``loop`` is ignored.
+    each connection; ``loop`` is ignored. ``client_cache`` (a :class:`~aioredis_cy.ClientCache`)
+    caches reads on this client, tracked on every connection of the pool (see README,
+    Client-side caching).
     """
     from ..pool import create_pool
 
+    if client_cache is not None:
+        _check_cache(client_cache)
     pool = await create_pool(address, db=db, password=password, ssl=ssl, encoding=encoding,
                              minsize=minsize, maxsize=maxsize, parser=parser,
                              create_connection_timeout=timeout, pool_cls=pool_cls,
                              connection_cls=connection_cls, username=username, name=name,
-                             health_check_interval=health_check_interval)
-    return commands_factory(pool)
+                             health_check_interval=health_check_interval, client_cache=client_cache)
+    redis = commands_factory(pool)
+    if client_cache is not None:
+        try:
+            client_cache._bind(redis)
+        except BaseException:
+            pool.close()
+            await pool.wait_closed()
+            raise
+        CachingFront(client_cache, pool).attach(redis)
+    return redis
+
+
+def _check_cache(client_cache) -> None:
+    """TypeError/ValueError for a ``client_cache=`` that cannot serve a new client."""
+    if not isinstance(client_cache, ClientCache):
+        raise TypeError(f"client_cache must be a ClientCache, got {type(client_cache).__name__}")
+    client_cache._bind(None)

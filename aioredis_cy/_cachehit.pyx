@@ -1,0 +1,135 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The cache hit path in C: a cached read of one key answered with a completed future.
+
+``HitPath`` is the base of :class:`aioredis_cy._cache_client.CachingFront`. Its
+``execute`` and ``execute_converted`` answer the common case themselves (a cacheable
+command of one str or bytes key, found and fresh, outside MULTI and
+``cache_disabled()``) and hand everything else to the front's Python ``send``, which
+is the complete (and reference) implementation.
+"""
+import time
+
+from cpython.bytes cimport PyBytes_CheckExact
+from cpython.long cimport PyLong_CheckExact
+from cpython.unicode cimport PyUnicode_CheckExact
+
+cdef extern from "Python.h":
+    object PyUnicode_Decode(const char *data, Py_ssize_t size, const char *encoding, const char *errors)
+    char *PyBytes_AS_STRING(object data)
+    Py_ssize_t PyBytes_GET_SIZE(object data)
+    const char *PyUnicode_AsUTF8(object text) except NULL
+
+from aioredis_cy.util import _NOTSET
+
+KIND_READ = 0
+cdef int _KIND_READ = 0
+cdef object _monotonic = time.monotonic
+
+
+cdef class HitPath:
+    """Serves cache hits in C; see the module docstring."""
+
+    cdef public object cache        # the ClientCache
+    cdef public object entries      # its OrderedDict of entries (the same object for its lifetime)
+    cdef public dict kinds          # command as given -> (kind, canonical name)
+    cdef public set encodings       # encodings known to be valid text codecs
+    cdef public object disabled     # the ContextVar of cache_disabled()
+    cdef public object loop
+    cdef public object encoding     # the connection's (or pool's) default encoding
+    cdef public object copy_reply   # the Python function copying a stored container reply
+    cdef public bint in_multi       # a MULTI sent through execute() on a single connection
+    cdef object move_to_end
+
+    def __init__(self, cache, entries, dict kinds, set encodings, disabled, loop, encoding, copy_reply):
+        self.cache = cache
+        self.entries = entries
+        self.move_to_end = entries.move_to_end
+        self.kinds = kinds
+        self.encodings = encodings
+        self.disabled = disabled
+        self.loop = loop
+        self.encoding = encoding
+        self.copy_reply = copy_reply
+        self.in_multi = False
+
+    def execute(self, command, *args, encoding=_NOTSET):
+        """``execute`` of the connection or pool, with the cache in front."""
+        hit = self.hit(None, command, args, encoding)
+        if hit is not None:
+            return hit
+        return self.send(None, command, args, encoding)
+
+    def execute_converted(self, converter, command, *args, encoding=_NOTSET):
+        """``_execute_converted`` of the connection or pool, with the cache in front."""
+        hit = self.hit(converter, command, args, encoding)
+        if hit is not None:
+            return hit
+        return self.send(converter, command, args, encoding)
+
+    cdef object hit(self, object converter, object command, tuple args, object encoding):
+        """The completed future of a fresh cached reply, or None to take the Python path."""
+        cdef object found, key, entry, raw, value, future
+        if self.in_multi or not (PyBytes_CheckExact(command) or PyUnicode_CheckExact(command)):
+            return None
+        found = self.kinds.get(command)
+        if found is None or (<tuple>found)[0] != _KIND_READ:
+            return None
+        if encoding is _NOTSET:
+            encoding = self.encoding
+        elif encoding is not None and not (PyUnicode_CheckExact(encoding) and encoding in self.encodings):
+            return None
+        key = cache_key((<tuple>found)[1], args)
+        if key is None or self.disabled.get():
+            return None
+        entry = self.entries.get(key)
+        if entry is None or entry.expires < _monotonic():
+            return None
+        self.move_to_end(key)
+        self.cache._hits += 1
+        raw = entry.value
+        future = self.loop.create_future()
+        try:
+            if PyBytes_CheckExact(raw):
+                if encoding is None:
+                    value = raw
+                else:
+                    value = PyUnicode_Decode(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw),
+                                             PyUnicode_AsUTF8(encoding), NULL)
+            else:
+                value = self.copy_reply(raw, encoding)
+            if converter is not None:
+                value = converter(value)
+        except Exception as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(value)
+        return future
+
+
+cdef object encoded_arg(object arg):
+    """An argument as the connection sends it, or None (types the Python path judges)."""
+    if PyBytes_CheckExact(arg):
+        return arg
+    if PyUnicode_CheckExact(arg):
+        return (<str>arg).encode("utf-8")
+    if PyLong_CheckExact(arg):
+        return b"%d" % arg
+    return None
+
+
+cdef object cache_key(object name, tuple args):
+    """The cache key of a read (name and encoded arguments), or None to take the Python path."""
+    cdef Py_ssize_t n = len(args)
+    cdef list items
+    if n == 1:
+        arg = encoded_arg(args[0])
+        return None if arg is None else (name, arg)
+    if n == 0 or name == b"EXISTS":
+        return None
+    items = [name]
+    for arg in args:
+        arg = encoded_arg(arg)
+        if arg is None:
+            return None
+        items.append(arg)
+    return tuple(items)
