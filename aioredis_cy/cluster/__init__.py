@@ -13,6 +13,7 @@ from .errors import (
     RedisClusterError,
     TryAgainError,
     UncoveredSlotError,
+    UnsupportedCommandError,
 )
 from .state import ClusterNode, ClusterState
 
@@ -20,5 +21,5 @@ __all__ = [
     "Cluster", "create_cluster", "RedisCluster", "create_redis_cluster", "is_redis_cluster",
     "ClusterNode", "ClusterState", "RedisClusterError", "ClusterClosedError", "ClusterStateError",
     "UncoveredSlotError", "CrossSlotError", "MovedError", "AskError", "TryAgainError",
-    "ClusterDownError", "LoadingError", "ConnectTimeoutError",
+    "ClusterDownError", "LoadingError", "ConnectTimeoutError", "UnsupportedCommandError",
 ]

@@ -370,6 +370,35 @@ class Cluster:
         """The pools of every primary."""
         return [await self.create_pool_by_addr(node.addr) for node in self.get_cluster_state().masters()]
 
+    # -- hooks for pipelines, transactions and fan-out commands (pipeline.py, fanout.py) --
+
+    RETRYABLE = _RETRYABLE
+
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts
+
+    @property
+    def attempt_timeout(self) -> Optional[float]:
+        return self._attempt_timeout
+
+    def backoff(self, attempt: int) -> float:
+        """How long to wait before attempt ``attempt + 1``."""
+        return self._backoff(attempt)
+
+    def random_master_addr(self) -> Address:
+        """The address of a random primary (for commands without keys)."""
+        return self._random_master().addr
+
+    async def command_keys(self, command, args) -> Sequence:
+        """The keys among ``args`` of ``command`` (asked with COMMAND GETKEYS when not in the table)."""
+        return await self._keys_of(normalized(command), command, args)
+
+    def note_moved(self, error: MovedError) -> None:
+        """Patch the slot map after a MOVED reply and schedule a refresh."""
+        self.get_cluster_state().move_slot(error.slot, error.address)
+        self.schedule_refresh()
+
     # -- closing ------------------------------------------------------------
 
     def close(self) -> None:

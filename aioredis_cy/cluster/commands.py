@@ -5,12 +5,15 @@ from typing import List
 from ..commands import Redis
 from ..util import _NOTSET
 from .cluster import Cluster, create_cluster
-from .errors import RedisClusterError
+from .errors import UnsupportedCommandError
+from .fanout import EveryPrimaryCommandsMixin
+from .pipeline import ClusterTransactionsMixin
+from .split import NonatomicCommandsMixin
 
 __all__ = ["RedisCluster", "create_redis_cluster", "is_redis_cluster"]
 
 
-class RedisCluster(Redis):
+class RedisCluster(ClusterTransactionsMixin, NonatomicCommandsMixin, EveryPrimaryCommandsMixin, Redis):
     """A :class:`~aioredis_cy.Redis` whose commands go to the node serving their keys."""
 
     @property
@@ -19,7 +22,7 @@ class RedisCluster(Redis):
 
     def select(self, db):
         """Refused: a cluster has only database 0."""
-        raise RedisClusterError("SELECT is not available on a Redis Cluster: it has only db 0")
+        raise UnsupportedCommandError("SELECT is not available on a Redis Cluster: it has only db 0")
 
     async def keys_master(self, key, *keys) -> Redis:
         """A Redis bound to the primary serving ``key`` (and ``keys``, which must share its slot)."""
@@ -54,11 +57,6 @@ class RedisCluster(Redis):
         """Same as :meth:`flushdb`: a cluster has only db 0."""
         return await self.flushdb(async_op)
 
-    def pipeline(self):
-        raise NotImplementedError("pipeline() on a cluster is not implemented yet")
-
-    def multi_exec(self):
-        raise NotImplementedError("multi_exec() on a cluster is not implemented yet")
 
 
 async def create_redis_cluster(startup_nodes, *, cluster_commands_factory=None, **options):

@@ -4,7 +4,7 @@ from ..errors import RedisError, ReplyError
 __all__ = [
     "RedisClusterError", "ClusterClosedError", "ClusterStateError", "UncoveredSlotError",
     "CrossSlotError", "MovedError", "AskError", "TryAgainError", "ClusterDownError", "LoadingError",
-    "ConnectTimeoutError", "redirect_error",
+    "ConnectTimeoutError", "UnsupportedCommandError", "redirect_error",
 ]
 
 
@@ -81,3 +81,7 @@ def redirect_error(exc: ReplyError) -> ReplyError:
         return klass(msg)
     except ValueError:   # a malformed redirect stays a plain reply error
         return exc
+
+
+class UnsupportedCommandError(RedisClusterError, NotImplementedError):
+    """A command with no single meaning on a cluster (a NotImplementedError too, as in aioredis-cluster)."""

@@ -331,6 +331,7 @@ class Pipeline:
     """
 
     error_class = PipelineError
+    buffer_class = _CommandBuffer   # what records the commands in place of the connection
     _cache_front = None   # the client's CachingFront, if it has a cache
 
     def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
@@ -345,7 +346,7 @@ class Pipeline:
         self._refused = None    # index in the commands sent -> why it was refused before sending
         self._direct = []       # commands recorded straight through ``.connection`` (no method)
         self._owned = 0         # how many commands were recorded up to the end of the last call
-        self._redis = commands_factory(_CommandBuffer(pool_or_connection, self._commands))
+        self._redis = commands_factory(self.buffer_class(pool_or_connection, self._commands))
 
     def __getattr__(self, name):
         if self._done:
