@@ -202,6 +202,10 @@ class CachingFront(HitPath):
         redis.execute = self.execute
         redis._execute_converted = self.execute_converted
         redis._cache_front = self
+        from .commands.string import StringCommandsMixin
+
+        if type(redis).get is StringCommandsMixin.get:
+            redis.get = self.get   # the hottest read, straight into C
 
     def send(self, converter, command, args: tuple, encoding):
         """Send one command the C hit path did not answer (the complete logic, hits included)."""

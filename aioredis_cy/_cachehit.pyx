@@ -7,6 +7,7 @@ command of one str or bytes key, found and fresh, outside MULTI and
 ``cache_disabled()``) and hand everything else to the front's Python ``send``, which
 is the complete (and reference) implementation.
 """
+import asyncio
 import time
 
 from cpython.bytes cimport PyBytes_CheckExact
@@ -14,6 +15,7 @@ from cpython.long cimport PyLong_CheckExact
 from cpython.unicode cimport PyUnicode_CheckExact
 
 cdef extern from "Python.h":
+    object PyObject_Call(object callable, object args, object kwargs)
     object PyUnicode_Decode(const char *data, Py_ssize_t size, const char *encoding, const char *errors)
     char *PyBytes_AS_STRING(object data)
     Py_ssize_t PyBytes_GET_SIZE(object data)
@@ -24,6 +26,7 @@ from aioredis_cy.util import _NOTSET
 KIND_READ = 0
 cdef int _KIND_READ = 0
 cdef object _monotonic = time.monotonic
+cdef object Future = asyncio.Future
 
 
 cdef class HitPath:
@@ -39,11 +42,14 @@ cdef class HitPath:
     cdef public object copy_reply   # the Python function copying a stored container reply
     cdef public bint in_multi       # a MULTI sent through execute() on a single connection
     cdef object move_to_end
+    cdef object entries_get
+    cdef dict future_kwargs         # {'loop': loop} when its create_future() makes plain asyncio futures
 
     def __init__(self, cache, entries, dict kinds, set encodings, disabled, loop, encoding, copy_reply):
         self.cache = cache
         self.entries = entries
         self.move_to_end = entries.move_to_end
+        self.entries_get = entries.get
         self.kinds = kinds
         self.encodings = encodings
         self.disabled = disabled
@@ -51,6 +57,9 @@ cdef class HitPath:
         self.encoding = encoding
         self.copy_reply = copy_reply
         self.in_multi = False
+        probe = loop.create_future()
+        self.future_kwargs = {"loop": loop} if type(probe) is Future else None
+        probe.cancel()
 
     def execute(self, command, *args, encoding=_NOTSET):
         """``execute`` of the connection or pool, with the cache in front."""
@@ -58,6 +67,13 @@ cdef class HitPath:
         if hit is not None:
             return hit
         return self.send(None, command, args, encoding)
+
+    def get(self, key, *, encoding=_NOTSET):
+        """``Redis.get`` without its Python frame: the value of ``key``, or None."""
+        hit = self.hit(None, b"GET", (key,), encoding)
+        if hit is not None:
+            return hit
+        return self.send(None, b"GET", (key,), encoding)
 
     def execute_converted(self, converter, command, *args, encoding=_NOTSET):
         """``_execute_converted`` of the connection or pool, with the cache in front."""
@@ -81,13 +97,16 @@ cdef class HitPath:
         key = cache_key((<tuple>found)[1], args)
         if key is None or self.disabled.get():
             return None
-        entry = self.entries.get(key)
+        entry = self.entries_get(key)
         if entry is None or entry.expires < _monotonic():
             return None
         self.move_to_end(key)
         self.cache._hits += 1
         raw = entry.value
-        future = self.loop.create_future()
+        if self.future_kwargs is not None:
+            future = PyObject_Call(Future, (), self.future_kwargs)   # skips asyncio's Python create_future
+        else:
+            future = self.loop.create_future()
         try:
             if PyBytes_CheckExact(raw):
                 if encoding is None:

@@ -71,7 +71,8 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         else:
             self.__dict__.pop("execute", None)
             self.__dict__.pop("_execute_converted", None)
-        self.__dict__.pop("_cache_front", None)
+        if self.__dict__.pop("_cache_front", None) is not None:
+            self.__dict__.pop("get", None)   # CachingFront.attach bound it
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
