@@ -1,4 +1,5 @@
 # The contract of the protocol core: what it stores and the C-level entry points.
+from aioredis_cy._buffered cimport BufferedCommand
 from aioredis_cy._resp cimport Reader
 
 
@@ -30,12 +31,24 @@ cdef class Waiter:
 
 
 cdef class CommandRecorder:
-    # A pipeline's stand-in connection: appends (future, command, args, kwargs, converter).
-    cdef list commands
+    # A pipeline's stand-in connection: records BufferedCommands; registers its methods' results.
+    cdef readonly list records
+    cdef readonly list results
+    cdef readonly list direct
+    cdef readonly Py_ssize_t owned
+    cdef public bint closed
+    cdef readonly bint plain
     cdef object loop
-    cdef dict future_kwargs
+    cdef object track
 
-    cdef object new_future(self)
+    cdef BufferedCommand record(self, object command, tuple args, object encoding, object converter)
+    cdef object call(self, object method, tuple args, dict kwargs)
+
+
+cdef class BufferedMethod:
+    # A pipeline's command method: CommandRecorder.call around the client's method.
+    cdef CommandRecorder recorder
+    cdef object method
 
 
 cdef class BatchReplies:

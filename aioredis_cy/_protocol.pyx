@@ -17,6 +17,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.unicode cimport PyUnicode_Check, PyUnicode_CheckExact
 from libc.string cimport memcmp, memcpy
 
+from aioredis_cy._buffered cimport BufferedCommand, buffered_command
 from aioredis_cy._resp cimport Reader
 
 from aioredis_cy.errors import (
@@ -152,75 +153,129 @@ def check_sendable(command, args):
     check_command(command, tuple(args))
 
 
+cdef object _EXECUTED = "Pipeline already executed. Create new one."
+
+
 cdef class CommandRecorder:
     """Takes a connection's place under a pipeline: records each command instead of sending it.
 
-    Each record is ``(future, command, args, encoding, converter)``; the future, of the
-    running loop, is what the call returns; ``encoding`` is as given (a default marker if
-    not). Arguments are checked at once.
+    Each command becomes a ``BufferedCommand`` (in ``records``): the future the call
+    returns, of the running loop, holding what to send; its ``encoding`` is as given (a
+    default marker if not). Arguments are checked at once.
+
+    It also keeps what the pipeline's methods (``BufferedMethod``) returned, in call
+    order, in ``results``: the command each recorded, as a rule, else what
+    ``track(results, value)`` returned (the pipeline's own handling). Commands recorded
+    outside of a method (through ``.connection``) are collected in ``direct``.
     """
 
-    def __init__(self, list commands):
-        self.commands = commands
+    def __init__(self, track):
+        self.records = []
+        self.results = []
+        self.direct = []
+        self.owned = 0
+        self.closed = False
+        self.plain = True
         self.loop = None
-        self.future_kwargs = None
+        self.track = track
 
-    cdef object new_future(self):
+    cdef BufferedCommand record(self, object command, tuple args, object encoding, object converter):
+        cdef BufferedCommand buffered
+        check_command(command, args)
         if self.loop is None:
             self.loop = asyncio.get_running_loop()
-            probe = self.loop.create_future()
-            if type(probe) is Future:
-                self.future_kwargs = {"loop": self.loop}
-            probe.cancel()
-        if self.future_kwargs is not None:
-            return PyObject_Call(Future, (), self.future_kwargs)
-        return self.loop.create_future()
+        buffered = buffered_command(self.loop, command, args, encoding, converter)
+        self.records.append(buffered)
+        return buffered
 
     def execute(self, command, *args, encoding=_NO_ENCODING_GIVEN):
-        """Record the command; return the future of its reply."""
-        check_command(command, args)
-        future = self.new_future()
-        self.commands.append((future, command, args, encoding, None))
-        return future
+        """Record the command; return its future."""
+        return self.record(command, args, encoding, None)
 
     def _execute_converted(self, converter, command, *args, encoding=_NO_ENCODING_GIVEN):
         """``execute`` whose future gets ``converter(reply)`` (QUEUED and errors pass through)."""
-        check_command(command, args)
-        future = self.new_future()
-        self.commands.append((future, command, args, encoding, converter))
-        return future
+        return self.record(command, args, encoding, converter)
+
+    cdef object call(self, object method, tuple args, dict kwargs):
+        """Call a command method of the pipeline; register and return what it returned.
+
+        As in 1.x, the error of a call that fails goes into the future it returns.
+        """
+        cdef Py_ssize_t count
+        cdef BufferedCommand failed
+        if self.closed:
+            raise AssertionError(_EXECUTED)
+        count = len(self.records)
+        if count != self.owned:   # recorded through ``.connection`` since the last call
+            self.direct.extend(self.records[self.owned:])
+        try:
+            result = PyObject_Call(method, args, kwargs)
+        except Exception as exc:
+            if self.loop is None:
+                self.loop = asyncio.get_running_loop()
+            failed = buffered_command(self.loop, None, (), None, None)
+            failed.settle(exc)
+            result = failed
+        self.owned = len(self.records)
+        if self.owned > count and self.records[self.owned - 1] is result:   # the usual case
+            self.results.append(result)
+            return result
+        self.plain = False
+        return self.track(self.results, result)
+
+
+@cython.final
+cdef class BufferedMethod:
+    """A command method of a pipeline's client, called through ``CommandRecorder.call``."""
+
+    def __init__(self, CommandRecorder recorder, method):
+        self.recorder = recorder
+        self.method = method
+
+    def __call__(self, *args, **kwargs):
+        return self.recorder.call(self.method, args, kwargs)
+
+    @property
+    def __wrapped__(self):
+        return self.method
+
+    def __getattr__(self, name):
+        # ``__name__``, ``__qualname__``, ...: the method's, as functools.wraps would copy them.
+        return getattr(self.method, name)
+
+    def __repr__(self):
+        return f"<buffered {self.method!r}>"
 
 
 def settle_records(list records, list outcomes, dict refused):
-    """Settle each record's future with its outcome (the next of ``outcomes`` unless refused).
+    """Settle each ``BufferedCommand`` with its outcome (the next of ``outcomes`` unless refused).
 
-    Returns ``(outcomes in call order, the exceptions among them)``; a future its holder
+    Returns ``(outcomes in call order, the exceptions among them)``; a command its holder
     cancelled counts as a CancelledError. The exceptions count as retrieved: execute()
     reports them.
     """
     cdef list merged = [], errors = []
     cdef Py_ssize_t index, sent = 0
+    cdef BufferedCommand record
     for index in range(len(records)):
-        future = (<tuple>records[index])[0]
+        record = <BufferedCommand>records[index]
         if refused is not None and index in refused:
             outcome = refused[index]
         else:
             outcome = outcomes[sent]
             sent += 1
-        if future.done():
-            if future.cancelled():
-                outcome = asyncio.CancelledError()
-            else:
-                outcome = future.exception() or future.result()
-        elif PyExceptionInstance_Check(outcome):
-            future.set_exception(outcome)
-            future.exception()   # reported by execute(): seen
-        else:
-            future.set_result(outcome)
+        outcome = record.settle(outcome)
         merged.append(outcome)
         if PyExceptionInstance_Check(outcome):
             errors.append(outcome)
     return merged, errors
+
+
+def fail_records(list records, exc):
+    """Settle every ``BufferedCommand`` not settled yet with ``exc``."""
+    cdef BufferedCommand record
+    for record in records:
+        record.settle(exc)
 
 
 def convert_each(list records, list values):
@@ -230,7 +285,7 @@ def convert_each(list records, list values):
     """
     cdef list converted = []
     for item, value in zip(records, values):
-        converter = (<tuple>item)[4]
+        converter = (<BufferedCommand>item).converter
         if converter is not None and not PyExceptionInstance_Check(value) and not is_queued(value):
             try:
                 value = converter(value)
@@ -732,10 +787,10 @@ cdef class CoreProtocol:
         return futures
 
     def execute_batch(self, list records):
-        """Send the commands of ``records`` (``CommandRecorder``'s records) in one go.
+        """Send the commands of ``records`` (``BufferedCommand``s) in one go.
 
-        Each is encoded as ``execute`` would, with the default encoding unless its kwargs
-        give one. Returns ``(future, refused)``: the future of the list of outcomes
+        Each is encoded as ``execute`` would, with the default encoding unless it was
+        given one. Returns ``(future, refused)``: the future of the list of outcomes
         (reply, converted unless QUEUED, or its exception) of the commands sent, in
         order, and a dict of the exception of each command refused before any byte of it
         was written, by its index in ``records`` (None when none was).
@@ -745,13 +800,17 @@ cdef class CoreProtocol:
         cdef CommandKind kind
         cdef object arg, encoding
         cdef dict refused = None
-        cdef tuple item
+        cdef BufferedCommand item
+        cdef object command
+        cdef tuple args
         self.check_open()
         batch.outcomes = []
         batch.expected = 0
         batch.future = self.new_future()
         for item in records:
-            _future, command, args, encoding, converter = item
+            command = item.command
+            args = item.args
+            encoding = item.encoding
             if encoding is _NO_ENCODING_GIVEN or encoding is self.unset_marker:
                 encoding = self.encoding
             start = self.out.length
@@ -763,18 +822,18 @@ cdef class CoreProtocol:
                 if kind == KIND_PUBSUB_CMD:
                     raise TypeError("pub/sub commands cannot be pipelined")
                 if kind == KIND_CLIENT:
-                    kind = KIND_REFUSED if args and is_word((<tuple>args)[0], b"REPLY") else KIND_PLAIN
+                    kind = KIND_REFUSED if args and is_word(args[0], b"REPLY") else KIND_PLAIN
                 if kind == KIND_REFUSED or kind == KIND_RESET:
                     raise RedisError(f"{command!r} changes how the server replies: it cannot be pipelined")
                 if self.in_pubsub and kind != KIND_PING and kind != KIND_QUIT:
                     raise RedisError("Connection in SUBSCRIBE mode")
-                if kind == KIND_SELECT and len(<tuple>args) == 1:
-                    arg = (<tuple>args)[0]
+                if kind == KIND_SELECT and len(args) == 1:
+                    arg = args[0]
                 elif kind == KIND_EXEC:
                     encoding = None
-                self.out.write_header(b'*', len(<tuple>args) + 1)
+                self.out.write_header(b'*', len(args) + 1)
                 self.out.write_bulk(command)
-                for value in <tuple>args:
+                for value in args:
                     self.out.write_bulk(value)
             except Exception as exc:
                 self.out.length = start   # nothing of a refused command is sent
@@ -782,7 +841,7 @@ cdef class CoreProtocol:
                     refused = {}
                 refused[index] = exc
             else:
-                self.push_waiter(batch, encoding, kind, arg, converter)
+                self.push_waiter(batch, encoding, kind, arg, item.converter)
                 batch.expected += 1
                 if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
                     self.flush()

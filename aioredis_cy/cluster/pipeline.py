@@ -15,6 +15,7 @@ import asyncio
 import contextvars
 from typing import Dict, List, Optional, Tuple
 
+from .._buffered import BufferedCommand
 from .._protocol import ENCODING_NOT_GIVEN, check_sendable, settle_records
 from ..commands.transaction import (
     MultiExec,
@@ -35,7 +36,7 @@ from .keys import normalized, static_keys
 __all__ = ["ClusterPipeline", "ClusterMultiExec", "ClusterTransactionsMixin"]
 
 Address = Tuple[str, int]
-_ASKING = (None, b"ASKING", (), ENCODING_NOT_GIVEN, None)
+_ASKING = BufferedCommand(b"ASKING", (), ENCODING_NOT_GIVEN)   # only sent: never settled
 _KEYLESS = -1    # the "slot" of a command without keys: any primary serves it
 
 
@@ -55,7 +56,7 @@ async def _record_slots(cluster, records: list) -> Tuple[List[int], Dict[int, Ba
     slots: List[int] = []
     refused: Dict[int, BaseException] = {}
     for index, record in enumerate(records):
-        command, args = record[1], record[2]
+        command, args = record.command, record.args
         keys = static_keys(normalized(command), args)
         if keys is None:
             try:
@@ -77,7 +78,7 @@ async def _record_slots(cluster, records: list) -> Tuple[List[int], Dict[int, Ba
 
 def _needs_own_connection(records: list, batch: list) -> bool:
     """True if one of the commands would block or change the state of a shared connection."""
-    return any(_route_with_args(records[index][1], records[index][2]) != _SHARED
+    return any(_route_with_args(records[index].command, records[index].args) != _SHARED
                for index in batch if index is not None)
 
 

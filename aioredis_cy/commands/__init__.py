@@ -2,7 +2,14 @@
 
 ``create_redis`` binds it to one connection, ``create_redis_pool`` to a pool.
 """
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from typing import TYPE_CHECKING, Any, Optional
+
 from .._cache_client import CachingFront, cache_disabled, track_connection
+from .._typing import Address, Arg, Reply, Value
 from ..abc import AbcPool
 from ..cache import ClientCache
 from ..errors import RedisError
@@ -22,6 +29,14 @@ from .sorted_set import SortedSetCommandsMixin
 from .streams import StreamCommandsMixin
 from .string import StringCommandsMixin
 from .transaction import MultiExec, Pipeline, TransactionsCommandsMixin
+
+if TYPE_CHECKING:
+    from ssl import SSLContext
+
+    from typing_extensions import Self
+
+    from ..connection import RedisConnection
+    from ..pool import ConnectionsPool
 
 __all__ = [
     "create_redis",
@@ -48,24 +63,24 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
     from the pool, released on exit.
     """
 
-    _cache_front = None   # set (with execute) when a client cache is attached
+    _cache_front: Any = None   # set (with execute) when a client cache is attached
 
-    def __init__(self, pool_or_conn):
+    def __init__(self, pool_or_conn: Any) -> None:
         self._pool_or_conn = pool_or_conn
 
     @property
-    def _pool_or_conn(self):
+    def _pool_or_conn(self) -> Any:
         return self.__pool_or_conn
 
     @_pool_or_conn.setter
-    def _pool_or_conn(self, pool_or_conn):
+    def _pool_or_conn(self, pool_or_conn: Any) -> None:
         self.__pool_or_conn = pool_or_conn
         if pool_or_conn is not None and type(self).execute is Redis.execute:
             # Commands call the connection's (or pool's) execute directly: no extra frame.
-            self.execute = pool_or_conn.execute
+            self.execute = pool_or_conn.execute  # type: ignore[method-assign]
             converted = getattr(pool_or_conn, "_execute_converted", None)
             if converted is not None:
-                self._execute_converted = converted
+                self._execute_converted = converted  # type: ignore[method-assign]
             else:
                 self.__dict__.pop("_execute_converted", None)
         else:
@@ -77,11 +92,12 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
 
-    def execute(self, command, *args, **kwargs):
+    def execute(self, command: Arg, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         """Send a raw command; returns the future (or awaitable) of its reply."""
         return self._pool_or_conn.execute(command, *args, **kwargs)
 
-    def _execute_converted(self, converter, command, *args, **kwargs):
+    def _execute_converted(self, converter: Callable[[Any], Any], command: Arg, *args: Any,
+                           **kwargs: Any) -> Awaitable[Any]:
         """``execute`` with ``converter`` applied to the reply: how command methods send.
 
         Bound to the connection's (or pool's) own method, which hands the converter to
@@ -90,7 +106,7 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         """
         return _convert_later(self.execute(command, *args, **kwargs), converter)
 
-    async def monitor(self):
+    async def monitor(self) -> AsyncIterator[Value]:
         """``async for line in redis.monitor()``: the server's MONITOR stream.
 
         On a pool it runs on a connection of its own (opened for it, closed after); on
@@ -108,7 +124,7 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         async for line in target.monitor():
             yield line
 
-    def reset(self):
+    def reset(self) -> Reply[bool]:
         """RESET the single connection this client is on (see RedisConnection.reset); await it for True.
 
         Refused on a pool with ``RedisError``: its connections are shared, and which one
@@ -120,12 +136,12 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         return target.reset()
 
     @property
-    def client_cache(self):
+    def client_cache(self) -> Optional[ClientCache]:
         """The :class:`~aioredis_cy.ClientCache` of this client, or None."""
         front = self._cache_front
         return None if front is None else front.cache
 
-    def cache_disabled(self):
+    def cache_disabled(self) -> contextlib.AbstractContextManager[None]:
         """Context manager: inside ``with redis.cache_disabled():`` the current task's reads
         (and those of tasks it starts) go to the server and are not stored. Writes still
         drop what they touch. A no-op without a client cache.
@@ -140,30 +156,30 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         """Wait until the connection or every connection of the pool is closed."""
         await self._pool_or_conn.wait_closed()
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self.close()
         await self.wait_closed()
 
     @property
-    def db(self):
+    def db(self) -> int:
         """The selected database index."""
         return self._pool_or_conn.db
 
     @property
-    def encoding(self):
+    def encoding(self) -> Optional[str]:
         """The codec used to decode replies, or None."""
         return self._pool_or_conn.encoding
 
     @property
-    def connection(self):
+    def connection(self) -> Any:
         """The :class:`~aioredis_cy.RedisConnection` or :class:`~aioredis_cy.ConnectionsPool` used."""
         return self._pool_or_conn
 
     @property
-    def address(self):
+    def address(self) -> Any:
         """The server address."""
         return self._pool_or_conn.address
 
@@ -177,26 +193,26 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         """True once the connection or pool is closed."""
         return self._pool_or_conn.closed
 
-    def auth(self, password, *, username=None):
+    def auth(self, password: str, *, username: Optional[str] = None) -> Reply[bool]:
         """Authenticate (as the ACL user ``username`` if given); on a pool, every connection."""
         if username is None:
             return self._pool_or_conn.auth(password)
         return self._pool_or_conn.auth(password, username=username)
 
-    def echo(self, message, *, encoding=_NOTSET):
+    def echo(self, message: Arg, *, encoding: Optional[str] = _NOTSET) -> Reply[Value]:
         """Return ``message`` from the server."""
         return self.execute(b"ECHO", message, encoding=encoding)
 
-    def ping(self, message=_NOTSET, *, encoding=_NOTSET):
+    def ping(self, message: Arg = _NOTSET, *, encoding: Optional[str] = _NOTSET) -> Reply[Value]:
         """Ping the server: ``b'PONG'``, or ``message`` if given."""
         args = () if message is _NOTSET else (message,)
         return self.execute(b"PING", *args, encoding=encoding)
 
-    def quit(self):
+    def quit(self) -> Reply[Value]:
         """Ask the server to close the connection."""
         return self.execute(b"QUIT")
 
-    def select(self, db):
+    def select(self, db: int) -> Reply[bool]:
         """Switch the connection (or every connection of the pool) to database ``db``.
 
         With a client cache, the cache is emptied (at once and when the switch is done).
@@ -205,13 +221,13 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
             return self._cache_front.select(db)
         return self._pool_or_conn.select(db)
 
-    def swapdb(self, from_index, to_index):
+    def swapdb(self, from_index: int, to_index: int) -> Reply[bool]:
         """Swap two databases; True when done."""
         _check_int("from_index", from_index, 0)
         _check_int("to_index", to_index, 0)
         return self._execute_converted(reply_is_ok, b"SWAPDB", from_index, to_index)
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, None, ContextRedis]:
         # ``with await redis as conn:``
         if isinstance(self._pool_or_conn, AbcPool):
             conn = yield from self._pool_or_conn.acquire().__await__()
@@ -228,20 +244,20 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
 class ContextRedis(Redis):
     """A :class:`Redis` bound to one connection, released to its pool when the block ends."""
 
-    def __init__(self, conn, release_cb=None):
+    def __init__(self, conn: Any, release_cb: Optional[Callable[[Any], None]] = None) -> None:
         super().__init__(conn)
         self._release_callback = release_cb
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._release()
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self._release()
 
     def _release(self) -> None:
@@ -249,14 +265,18 @@ class ContextRedis(Redis):
             conn, self._pool_or_conn = self._pool_or_conn, None
             self._release_callback(conn)
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, None, ContextRedis]:
         return ContextRedis(self._pool_or_conn)
         yield  # makes this a generator, as __await__ must be
 
 
-async def create_redis(address, *, db=None, password=None, ssl=None, encoding=None, commands_factory=Redis,
-                       parser=None, timeout=None, connection_cls=None, loop=None, username=None, name=None,
-                       client_cache=None):
+async def create_redis(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
+                       ssl: Optional[bool | SSLContext] = None, encoding: Optional[str] = None,
+                       commands_factory: Callable[[Any], Redis] = Redis,
+                       parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,
+                       connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
+                       username: Optional[str] = None, name: Optional[str] = None,
+                       client_cache: Optional[ClientCache] = None) -> Redis:
     """Connect to Redis and return ``commands_factory(connection)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_connection`; ``loop`` is ignored.
@@ -283,10 +303,16 @@ async def create_redis(address, *, db=None, password=None, ssl=None, encoding=No
     return redis
 
 
-async def create_redis_pool(address, *, db=None, password=None, ssl=None, encoding=None,
-                            commands_factory=Redis, minsize=1, maxsize=10, parser=None, timeout=None,
-                            pool_cls=None, connection_cls=None, loop=None, username=None, name=None,
-                            health_check_interval=None, client_cache=None):
+async def create_redis_pool(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
+                            ssl: Optional[bool | SSLContext] = None, encoding: Optional[str] = None,
+                            commands_factory: Callable[[Any], Redis] = Redis, minsize: int = 1,
+                            maxsize: int = 10,
+                            parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,
+                            pool_cls: Optional[type[ConnectionsPool]] = None,
+                            connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
+                            username: Optional[str] = None, name: Optional[str] = None,
+                            health_check_interval: Optional[float] = None,
+                            client_cache: Optional[ClientCache] = None) -> Redis:
     """Create a connections pool and return ``commands_factory(pool)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_pool`; ``timeout`` bounds opening
@@ -315,7 +341,7 @@ async def create_redis_pool(address, *, db=None, password=None, ssl=None, encodi
     return redis
 
 
-def _check_cache(client_cache) -> None:
+def _check_cache(client_cache: Any) -> None:
     """TypeError/ValueError for a ``client_cache=`` that cannot serve a new client."""
     if not isinstance(client_cache, ClientCache):
         raise TypeError(f"client_cache must be a ClientCache, got {type(client_cache).__name__}")

@@ -1,4 +1,9 @@
 """CLUSTER commands, as sent to one node of a Redis Cluster."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import reply_is_ok, wait_convert
 from ._checks import _check_int
 
@@ -21,7 +26,7 @@ def _check_slots(slots):
         _check_slot(slot)
 
 
-class ClusterCommandsMixin:
+class ClusterCommandsMixin(CommandsBase):
     """Cluster commands mixin.
 
     Node descriptions (``cluster_nodes``, ``cluster_slaves``) are dicts with the keys
@@ -33,28 +38,28 @@ class ClusterCommandsMixin:
     For commands details see: http://redis.io/commands#cluster
     """
 
-    def cluster_add_slots(self, slot, *slots):
+    def cluster_add_slots(self, slot: int, *slots: int) -> Reply[bool]:
         """Assign new hash slots to receiving node."""
         slots = (slot,) + slots
         _check_slots(slots)
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"ADDSLOTS", *slots)
 
-    def cluster_count_failure_reports(self, node_id):
+    def cluster_count_failure_reports(self, node_id: Arg) -> Reply[int]:
         """Return the number of failure reports active for a given node."""
         return self.execute(b"CLUSTER", b"COUNT-FAILURE-REPORTS", node_id)
 
-    def cluster_count_key_in_slots(self, slot):
+    def cluster_count_key_in_slots(self, slot: int) -> Reply[int]:
         """Return the number of local keys in the specified hash slot."""
         _check_slot(slot)
         return self.execute(b"CLUSTER", b"COUNTKEYSINSLOT", slot)
 
-    def cluster_del_slots(self, slot, *slots):
+    def cluster_del_slots(self, slot: int, *slots: int) -> Reply[bool]:
         """Set hash slots as unbound in receiving node."""
         slots = (slot,) + slots
         _check_slots(slots)
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"DELSLOTS", *slots)
 
-    def cluster_failover(self, *, force=False, takeover=False):
+    def cluster_failover(self, *, force: bool = False, takeover: bool = False) -> Reply[bool]:
         """Forces a slave to perform a manual failover of its master.
 
         ``force`` skips the handshake with the master; ``takeover`` also skips the cluster's
@@ -65,55 +70,56 @@ class ClusterCommandsMixin:
         option = (b"FORCE",) if force else (b"TAKEOVER",) if takeover else ()
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"FAILOVER", *option)
 
-    def cluster_forget(self, node_id):
+    def cluster_forget(self, node_id: Arg) -> Reply[bool]:
         """Remove a node from the nodes table."""
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"FORGET", node_id)
 
-    def cluster_get_keys_in_slots(self, slot, count, *, encoding):
+    def cluster_get_keys_in_slots(self, slot: int, count: int, *,
+                                  encoding: Optional[str]) -> Reply[List[Value]]:
         """Return local key names in the specified hash slot."""
         _check_slot(slot)
         _check_int("count", count)
         return self.execute(b"CLUSTER", b"GETKEYSINSLOT", slot, count, encoding=encoding)
 
-    def cluster_info(self):
+    def cluster_info(self) -> Reply[Dict[str, Any]]:
         """Provides info about Redis Cluster node state as a dict of str."""
         return self._execute_converted(parse_cluster_info, b"CLUSTER", b"INFO", encoding="utf-8")
 
-    def cluster_keyslot(self, key):
+    def cluster_keyslot(self, key: Key) -> Reply[int]:
         """Returns the hash slot of the specified key."""
         return self.execute(b"CLUSTER", b"KEYSLOT", key)
 
-    def cluster_meet(self, ip, port):
+    def cluster_meet(self, ip: str, port: int) -> Reply[bool]:
         """Force a node cluster to handshake with another node."""
         _check_int("port", port)
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"MEET", ip, port)
 
-    def cluster_myid(self):
+    def cluster_myid(self) -> Reply[Value]:
         """Return the node id of the node the connection talks to."""
         return self.execute(b"CLUSTER", b"MYID")
 
-    def cluster_nodes(self):
+    def cluster_nodes(self) -> Reply[List[Dict[str, Any]]]:
         """Get Cluster config for the node: a list of node dicts (see the class docstring)."""
         return self._execute_converted(parse_cluster_nodes, b"CLUSTER", b"NODES", encoding="utf-8")
 
-    def cluster_replicate(self, node_id):
+    def cluster_replicate(self, node_id: Arg) -> Reply[bool]:
         """Reconfigure a node as a slave of the specified master node."""
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"REPLICATE", node_id)
 
-    def cluster_reset(self, *, hard=False):
+    def cluster_reset(self, *, hard: bool = False) -> Reply[bool]:
         """Reset a Redis Cluster node (``hard`` also forgets the node's id and epochs)."""
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"RESET", b"HARD" if hard else b"SOFT")
 
-    def cluster_save_config(self):
+    def cluster_save_config(self) -> Reply[bool]:
         """Force the node to save cluster state on disk."""
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"SAVECONFIG")
 
-    def cluster_set_config_epoch(self, config_epoch):
+    def cluster_set_config_epoch(self, config_epoch: int) -> Reply[bool]:
         """Set the configuration epoch in a new node."""
         _check_int("config_epoch", config_epoch)
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"SET-CONFIG-EPOCH", config_epoch)
 
-    def cluster_setslot(self, slot, command, node_id):
+    def cluster_setslot(self, slot: int, command: str, node_id: Arg) -> Reply[bool]:
         """Bind a hash slot to specified node.
 
         ``command`` is ``IMPORTING``, ``MIGRATING`` or ``NODE`` (each needs ``node_id``)
@@ -129,12 +135,12 @@ class ClusterCommandsMixin:
         node = () if node_id is None else (node_id,)
         return self._execute_converted(reply_is_ok, b"CLUSTER", b"SETSLOT", slot, command, *node)
 
-    def cluster_slaves(self, node_id):
+    def cluster_slaves(self, node_id: Arg) -> Reply[List[Dict[str, Any]]]:
         """List slave nodes of the specified master node, as node dicts."""
         reply = self.execute(b"CLUSTER", b"SLAVES", node_id, encoding="utf-8")
         return wait_convert(reply, _parse_node_lines)
 
-    def cluster_slots(self):
+    def cluster_slots(self) -> Reply[Dict[Tuple[int, int], List[Tuple[str, int, str]]]]:
         """Get the slot map: ``{(start, end): [(host, port, node_id), ...]}``, master first."""
         return self._execute_converted(parse_cluster_slots, b"CLUSTER", b"SLOTS", encoding="utf-8")
 

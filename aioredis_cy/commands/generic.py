@@ -1,4 +1,9 @@
 """Generic (keyspace) commands: deleting, expiring, renaming, moving, scanning and sorting keys."""
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, List, Optional, Sequence, Tuple, Union
+
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, _ScanIter, reply_is_ok
 from ._checks import _check_int
 
@@ -40,10 +45,11 @@ def _sort_order(asc):
     return b"ASC" if asc else b"DESC"
 
 
-class GenericCommandsMixin:
+class GenericCommandsMixin(CommandsBase):
     """Generic commands; see https://redis.io/commands/?group=generic."""
 
-    def copy(self, source, destination, *, db=None, replace=False):
+    def copy(self, source: Key, destination: Key, *, db: Optional[int] = None,
+             replace: bool = False) -> Reply[bool]:
         """Copy ``source`` to ``destination`` (in database ``db`` if given); True if copied (Redis 6.2)."""
         args = []
         if db is not None:
@@ -53,19 +59,20 @@ class GenericCommandsMixin:
             args.append(b"REPLACE")
         return self._execute_converted(bool, b"COPY", source, destination, *args)
 
-    def delete(self, key, *keys):
+    def delete(self, key: Key, *keys: Key) -> Reply[int]:
         """Delete keys; returns how many existed."""
         return self.execute(b"DEL", key, *keys)
 
-    def dump(self, key):
+    def dump(self, key: Key) -> Reply[Optional[bytes]]:
         """Serialize the value at ``key`` (bytes, never decoded: the payload is binary)."""
         return self.execute(b"DUMP", key, encoding=None)
 
-    def exists(self, key, *keys):
+    def exists(self, key: Key, *keys: Key) -> Reply[int]:
         """Count how many of the keys exist (a key given twice counts twice)."""
         return self.execute(b"EXISTS", key, *keys)
 
-    def expire(self, key, timeout, *, nx=False, xx=False, gt=False, lt=False):
+    def expire(self, key: Key, timeout: float, *, nx: bool = False, xx: bool = False, gt: bool = False,
+               lt: bool = False) -> Reply[bool]:
         """Set a timeout on ``key`` in seconds; True if it was set.
 
         A float ``timeout`` is sent as milliseconds with PEXPIRE. ``nx``/``xx``/``gt``/``lt``
@@ -78,7 +85,8 @@ class GenericCommandsMixin:
         options = _expire_options(nx, xx, gt, lt)
         return self._execute_converted(bool, b"EXPIRE", key, timeout, *options)
 
-    def expireat(self, key, timestamp, *, nx=False, xx=False, gt=False, lt=False):
+    def expireat(self, key: Key, timestamp: float, *, nx: bool = False, xx: bool = False, gt: bool = False,
+                 lt: bool = False) -> Reply[bool]:
         """Expire ``key`` at a UNIX time in seconds (a float goes through PEXPIREAT); True if set."""
         if isinstance(timestamp, float):
             return self.pexpireat(key, int(timestamp * 1000), nx=nx, xx=xx, gt=gt, lt=lt)
@@ -86,21 +94,23 @@ class GenericCommandsMixin:
         options = _expire_options(nx, xx, gt, lt)
         return self._execute_converted(bool, b"EXPIREAT", key, timestamp, *options)
 
-    def expiretime(self, key):
+    def expiretime(self, key: Key) -> Reply[int]:
         """The UNIX time in seconds at which ``key`` expires; -1 without expiry, -2 if missing (Redis 7)."""
         return self.execute(b"EXPIRETIME", key)
 
-    def keys(self, pattern, *, encoding=_NOTSET):
+    def keys(self, pattern: Arg, *, encoding: Optional[str] = _NOTSET) -> Reply[List[Value]]:
         """All keys matching ``pattern``."""
         return self.execute(b"KEYS", pattern, encoding=encoding)
 
-    def migrate(self, host, port, key, dest_db, timeout, *, copy=False, replace=False):
+    def migrate(self, host: str, port: int, key: Key, dest_db: int, timeout: int, *, copy: bool = False,
+                replace: bool = False) -> Reply[bool]:
         """Atomically move ``key`` to another Redis instance; True if moved, False if no such key."""
         _check_migrate(host, dest_db, timeout)
         flags = _migrate_flags(copy, replace)
         return self._execute_converted(reply_is_ok, b"MIGRATE", host, port, key, dest_db, timeout, *flags)
 
-    def migrate_keys(self, host, port, keys, dest_db, timeout, *, copy=False, replace=False):
+    def migrate_keys(self, host: str, port: int, keys: Sequence[Key], dest_db: int, timeout: int, *,
+                     copy: bool = False, replace: bool = False) -> Reply[bool]:
         """Atomically move the keys (a list or tuple) to another Redis instance.
 
         True if moved, False if none of them existed.
@@ -114,72 +124,75 @@ class GenericCommandsMixin:
         return self._execute_converted(
             reply_is_ok, b"MIGRATE", host, port, "", dest_db, timeout, *flags, b"KEYS", *keys)
 
-    def move(self, key, db):
+    def move(self, key: Key, db: int) -> Reply[bool]:
         """Move ``key`` to database ``db``; True if moved."""
         _check_int("db", db, 0)
         return self._execute_converted(bool, b"MOVE", key, db)
 
-    def object_encoding(self, key):
+    def object_encoding(self, key: Key) -> Reply[Optional[str]]:
         """The internal representation of the value at ``key`` as str (None if missing)."""
         return self.execute(b"OBJECT", b"ENCODING", key, encoding="utf-8")
 
-    def object_freq(self, key):
+    def object_freq(self, key: Key) -> Reply[int]:
         """The access frequency counter of ``key`` (needs an LFU ``maxmemory-policy``)."""
         return self.execute(b"OBJECT", b"FREQ", key)
 
-    def object_idletime(self, key):
+    def object_idletime(self, key: Key) -> Reply[Optional[int]]:
         """Seconds since ``key`` was last read or written (None if missing)."""
         return self.execute(b"OBJECT", b"IDLETIME", key)
 
-    def object_refcount(self, key):
+    def object_refcount(self, key: Key) -> Reply[Optional[int]]:
         """The reference count of the value at ``key`` (None if missing)."""
         return self.execute(b"OBJECT", b"REFCOUNT", key)
 
-    def persist(self, key):
+    def persist(self, key: Key) -> Reply[bool]:
         """Remove the timeout of ``key``; True if it had one."""
         return self._execute_converted(bool, b"PERSIST", key)
 
-    def pexpire(self, key, timeout, *, nx=False, xx=False, gt=False, lt=False):
+    def pexpire(self, key: Key, timeout: int, *, nx: bool = False, xx: bool = False, gt: bool = False,
+                lt: bool = False) -> Reply[bool]:
         """Set a timeout on ``key`` in milliseconds (an int); True if set. Options as :meth:`expire`."""
         _check_int("timeout", timeout)
         options = _expire_options(nx, xx, gt, lt)
         return self._execute_converted(bool, b"PEXPIRE", key, timeout, *options)
 
-    def pexpireat(self, key, timestamp, *, nx=False, xx=False, gt=False, lt=False):
+    def pexpireat(self, key: Key, timestamp: int, *, nx: bool = False, xx: bool = False, gt: bool = False,
+                  lt: bool = False) -> Reply[bool]:
         """Expire ``key`` at a UNIX time in milliseconds (an int); True if set. Options as :meth:`expire`."""
         _check_int("timestamp", timestamp)
         options = _expire_options(nx, xx, gt, lt)
         return self._execute_converted(bool, b"PEXPIREAT", key, timestamp, *options)
 
-    def pexpiretime(self, key):
+    def pexpiretime(self, key: Key) -> Reply[int]:
         """The UNIX time in milliseconds at which ``key`` expires; -1 or -2 as :meth:`expiretime`."""
         return self.execute(b"PEXPIRETIME", key)
 
-    def pttl(self, key):
+    def pttl(self, key: Key) -> Reply[int]:
         """Time to live of ``key`` in milliseconds; -1 without expiry, -2 if missing."""
         return self.execute(b"PTTL", key)
 
-    def randomkey(self, *, encoding=_NOTSET):
+    def randomkey(self, *, encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """A random key of the database, or None if it is empty."""
         return self.execute(b"RANDOMKEY", encoding=encoding)
 
-    def rename(self, key, newkey):
+    def rename(self, key: Key, newkey: Key) -> Reply[bool]:
         """Rename ``key`` to ``newkey`` (ValueError if they are equal); True when done."""
         if key == newkey:
             raise ValueError("key and newkey are the same")
         return self._execute_converted(reply_is_ok, b"RENAME", key, newkey)
 
-    def renamenx(self, key, newkey):
+    def renamenx(self, key: Key, newkey: Key) -> Reply[bool]:
         """Rename ``key`` to ``newkey`` only if ``newkey`` does not exist; True if renamed."""
         if key == newkey:
             raise ValueError("key and newkey are the same")
         return self._execute_converted(bool, b"RENAMENX", key, newkey)
 
-    def restore(self, key, ttl, value):
+    def restore(self, key: Key, ttl: int, value: bytes) -> Reply[Value]:
         """Create ``key`` from a :meth:`dump` payload, expiring in ``ttl`` ms (0: never); replies OK."""
         return self.execute(b"RESTORE", key, ttl, value)
 
-    def scan(self, cursor=0, match=None, count=None):
+    def scan(self, cursor: Arg = 0, match: Optional[Arg] = None,
+             count: Optional[int] = None) -> Reply[Tuple[int, List[Value]]]:
         """One step of iterating the keyspace: ``(next_cursor, keys)``; done when the cursor is 0.
 
         >>> cur = b'0'
@@ -193,11 +206,13 @@ class GenericCommandsMixin:
             args += [b"COUNT", count]
         return self._execute_converted(_scan_reply, b"SCAN", cursor, *args)
 
-    def iscan(self, *, match=None, count=None):
+    def iscan(self, *, match: Optional[Arg] = None, count: Optional[int] = None) -> AsyncIterator[Value]:
         """Iterate the keyspace with ``async for``, scanning page by page."""
         return _ScanIter(lambda cursor: self.scan(cursor, match=match, count=count))
 
-    def sort(self, key, *get_patterns, by=None, offset=None, count=None, asc=None, alpha=False, store=None):
+    def sort(self, key: Key, *get_patterns: Arg, by: Optional[Arg] = None, offset: Optional[int] = None,
+             count: Optional[int] = None, asc: Optional[Union[bool, str, bytes]] = None, alpha: bool = False,
+             store: Optional[Arg] = None) -> Reply[Any]:
         """Sort a list, set or sorted set; with ``store`` the result is saved there and its length returned.
 
         ``offset`` and ``count`` (LIMIT) apply only when both are given; ``asc=False`` sorts
@@ -218,23 +233,23 @@ class GenericCommandsMixin:
             args += [b"STORE", store]
         return self.execute(b"SORT", key, *args)
 
-    def touch(self, key, *keys):
+    def touch(self, key: Key, *keys: Key) -> Reply[int]:
         """Update the last access time of keys; returns how many exist."""
         return self.execute(b"TOUCH", key, *keys)
 
-    def ttl(self, key):
+    def ttl(self, key: Key) -> Reply[int]:
         """Time to live of ``key`` in seconds; -1 without expiry, -2 if missing."""
         return self.execute(b"TTL", key)
 
-    def type(self, key):
+    def type(self, key: Key) -> Reply[Value]:
         """The type of the value at ``key`` (``b'string'``, ``b'list'``, ...; ``b'none'`` if missing)."""
         return self.execute(b"TYPE", key)
 
-    def unlink(self, key, *keys):
+    def unlink(self, key: Key, *keys: Key) -> Reply[int]:
         """Delete keys, reclaiming memory in the background; returns how many existed."""
         return self.execute(b"UNLINK", key, *keys)
 
-    def wait(self, numslaves, timeout):
+    def wait(self, numslaves: int, timeout: int) -> Reply[int]:
         """Wait until ``numslaves`` replicas acknowledged this connection's writes, or ``timeout`` ms.
 
         Returns the number of replicas that did.
@@ -243,7 +258,7 @@ class GenericCommandsMixin:
         _check_int("timeout", timeout, 0)
         return self.execute(b"WAIT", numslaves, timeout)
 
-    def waitaof(self, numlocal, numreplicas, timeout):
+    def waitaof(self, numlocal: int, numreplicas: int, timeout: int) -> Reply[List[int]]:
         """Wait until this connection's writes are fsynced to the AOF of the server itself
         (``numlocal``, 0 or 1) and of ``numreplicas`` replicas, or ``timeout`` ms (Redis 7.2+).
 

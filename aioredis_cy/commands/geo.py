@@ -4,16 +4,31 @@ Positions come back as :class:`GeoPoint` ``(longitude, latitude)`` floats. Searc
 return plain member lists unless a ``with_*`` flag is set; then every row is a
 :class:`GeoMember` ``(member, dist, hash, coord)`` with None for what was not asked.
 """
-from collections import namedtuple
+from __future__ import annotations
 
+from typing import Any, List, NamedTuple, Optional, Union
+
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, wait_convert
 from ._checks import _check_int, _check_number, _option
 from .sorted_set import _EXIST
 
 __all__ = ["GeoCommandsMixin", "GeoPoint", "GeoMember"]
 
-GeoPoint = namedtuple("GeoPoint", ("longitude", "latitude"))
-GeoMember = namedtuple("GeoMember", ("member", "dist", "hash", "coord"))
+class GeoPoint(NamedTuple):
+    """A position: ``(longitude, latitude)``."""
+
+    longitude: float
+    latitude: float
+
+
+class GeoMember(NamedTuple):
+    """A search row; the fields not asked for (``with_dist``, ...) are None."""
+
+    member: Value
+    dist: Optional[float]
+    hash: Optional[int]
+    coord: Optional[GeoPoint]
 
 _UNITS = {"m": b"m", "km": b"km", "mi": b"mi", "ft": b"ft"}
 _SORT = {"ASC": b"ASC", "DESC": b"DESC", "asc": b"ASC", "desc": b"DESC"}
@@ -119,10 +134,11 @@ def _members_reply(fut, with_dist, with_hash, with_coord):
     return fut
 
 
-class GeoCommandsMixin:
+class GeoCommandsMixin(CommandsBase):
     """Geo commands mixin (https://redis.io/commands/#geo)."""
 
-    def geoadd(self, key, longitude, latitude, member, *args, exist=None, changed=False, **kwargs):
+    def geoadd(self, key: Key, longitude: float, latitude: float, member: Arg, *args: Union[float, Arg],
+               exist: Optional[str] = None, changed: bool = False, **kwargs: Any) -> Reply[int]:
         """Add ``longitude, latitude, member`` triples; returns the number added.
 
         ``exist`` is ``ZSET_IF_EXIST`` (XX) or ``ZSET_IF_NOT_EXIST`` (NX); ``changed``
@@ -137,33 +153,33 @@ class GeoCommandsMixin:
             options.append(b"CH")
         return self.execute(b"GEOADD", key, *options, longitude, latitude, member, *args, **kwargs)
 
-    def geohash(self, key, member, *members, **kwargs):
+    def geohash(self, key: Key, member: Arg, *members: Arg, **kwargs: Any) -> Reply[List[Optional[Value]]]:
         """Geohash strings of members (None for a missing member)."""
         return self.execute(b"GEOHASH", key, member, *members, **kwargs)
 
-    def geopos(self, key, member, *members, **kwargs):
+    def geopos(self, key: Key, member: Arg, *members: Arg, **kwargs: Any) -> Reply[List[Optional[GeoPoint]]]:
         """Positions of members as :class:`GeoPoint` (None for a missing member)."""
         return self._execute_converted(make_geopos, b"GEOPOS", key, member, *members, **kwargs)
 
-    def geodist(self, key, member1, member2, unit="m"):
+    def geodist(self, key: Key, member1: Arg, member2: Arg, unit: str = "m") -> Reply[Optional[float]]:
         """Distance between two members as float, or None if one is missing."""
         return self._execute_converted(make_geodist, b"GEODIST", key, member1, member2, _unit(unit))
 
     def georadius(
         self,
-        key,
-        longitude,
-        latitude,
-        radius,
-        unit="m",
+        key: Key,
+        longitude: float,
+        latitude: float,
+        radius: float,
+        unit: str = "m",
         *,
-        with_dist=False,
-        with_hash=False,
-        with_coord=False,
-        count=None,
-        sort=None,
-        encoding=_NOTSET,
-    ):
+        with_dist: bool = False,
+        with_hash: bool = False,
+        with_coord: bool = False,
+        count: Optional[int] = None,
+        sort: Optional[str] = None,
+        encoding: Optional[str] = _NOTSET,
+    ) -> Reply[List[Any]]:
         """Members within ``radius`` of a point.
 
         Returns a list of members, or of :class:`GeoMember` when a ``with_*`` flag is
@@ -178,18 +194,18 @@ class GeoCommandsMixin:
 
     def georadiusbymember(
         self,
-        key,
-        member,
-        radius,
-        unit="m",
+        key: Key,
+        member: Arg,
+        radius: float,
+        unit: str = "m",
         *,
-        with_dist=False,
-        with_hash=False,
-        with_coord=False,
-        count=None,
-        sort=None,
-        encoding=_NOTSET,
-    ):
+        with_dist: bool = False,
+        with_hash: bool = False,
+        with_coord: bool = False,
+        count: Optional[int] = None,
+        sort: Optional[str] = None,
+        encoding: Optional[str] = _NOTSET,
+    ) -> Reply[List[Any]]:
         """Members within ``radius`` of another member (reply as :meth:`georadius`)."""
         args = _radius_args(radius, unit, with_dist, with_hash, with_coord, count, sort)
         fut = self.execute(b"GEORADIUSBYMEMBER", key, member, *args, encoding=encoding)
@@ -197,23 +213,23 @@ class GeoCommandsMixin:
 
     def geosearch(
         self,
-        key,
+        key: Key,
         *,
-        member=None,
-        longitude=None,
-        latitude=None,
-        radius=None,
-        width=None,
-        height=None,
-        unit="m",
-        with_dist=False,
-        with_hash=False,
-        with_coord=False,
-        count=None,
-        any=False,
-        sort=None,
-        encoding=_NOTSET,
-    ):
+        member: Optional[Arg] = None,
+        longitude: Optional[float] = None,
+        latitude: Optional[float] = None,
+        radius: Optional[float] = None,
+        width: Optional[float] = None,
+        height: Optional[float] = None,
+        unit: str = "m",
+        with_dist: bool = False,
+        with_hash: bool = False,
+        with_coord: bool = False,
+        count: Optional[int] = None,
+        any: bool = False,
+        sort: Optional[str] = None,
+        encoding: Optional[str] = _NOTSET,
+    ) -> Reply[List[Any]]:
         """Members inside a circle (``radius``) or box (``width``, ``height``) around
         ``member`` or a ``longitude``/``latitude`` point (Redis 6.2+).
 
@@ -227,21 +243,21 @@ class GeoCommandsMixin:
 
     def geosearchstore(
         self,
-        destkey,
-        key,
+        destkey: Key,
+        key: Key,
         *,
-        member=None,
-        longitude=None,
-        latitude=None,
-        radius=None,
-        width=None,
-        height=None,
-        unit="m",
-        count=None,
-        any=False,
-        sort=None,
-        storedist=False,
-    ):
+        member: Optional[Arg] = None,
+        longitude: Optional[float] = None,
+        latitude: Optional[float] = None,
+        radius: Optional[float] = None,
+        width: Optional[float] = None,
+        height: Optional[float] = None,
+        unit: str = "m",
+        count: Optional[int] = None,
+        any: bool = False,
+        sort: Optional[str] = None,
+        storedist: bool = False,
+    ) -> Reply[int]:
         """Store the result of :meth:`geosearch` in ``destkey``; returns its size (Redis 6.2+).
 
         With ``storedist`` the stored scores are the distances instead of positions.

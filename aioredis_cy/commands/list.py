@@ -5,6 +5,11 @@ which become ``(key, [elements])`` tuples. Blocking commands take their ``timeou
 in seconds (0 = forever, floats allowed) and reply None when it expires; a pool
 runs them on a connection of their own.
 """
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple
+
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, reply_is_ok
 from ._checks import _check_int, _check_timeout
 from .string import _word
@@ -44,12 +49,13 @@ def _pop_count(count):
     _check_int("count", count, 0)
     return [count]
 
-class ListCommandsMixin:
+class ListCommandsMixin(CommandsBase):
     """List commands mixin (https://redis.io/commands/#list)."""
 
     # -- blocking pops ---------------------------------------------------------
 
-    def blpop(self, key, *keys, timeout=0, encoding=_NOTSET):
+    def blpop(self, key: Key, *keys: Key, timeout: float = 0,
+              encoding: Optional[str] = _NOTSET) -> Reply[Optional[List[Value]]]:
         """Pop the first element of the first non-empty list, waiting up to ``timeout``.
 
         Returns ``[key, element]``, or None on timeout.
@@ -60,7 +66,8 @@ class ListCommandsMixin:
         _check_timeout(timeout)
         return self.execute(b"BLPOP", key, *keys, timeout, encoding=encoding)
 
-    def brpop(self, key, *keys, timeout=0, encoding=_NOTSET):
+    def brpop(self, key: Key, *keys: Key, timeout: float = 0,
+              encoding: Optional[str] = _NOTSET) -> Reply[Optional[List[Value]]]:
         """Pop the last element of the first non-empty list, waiting up to ``timeout``.
 
         Returns ``[key, element]``, or None on timeout.
@@ -71,7 +78,8 @@ class ListCommandsMixin:
         _check_timeout(timeout)
         return self.execute(b"BRPOP", key, *keys, timeout, encoding=encoding)
 
-    def brpoplpush(self, sourcekey, destkey, timeout=0, encoding=_NOTSET):
+    def brpoplpush(self, sourcekey: Key, destkey: Key, timeout: float = 0,
+                   encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """Blocking :meth:`rpoplpush`: the moved element, or None on timeout.
 
         :raises TypeError: timeout is not a number
@@ -80,7 +88,8 @@ class ListCommandsMixin:
         _check_timeout(timeout)
         return self.execute(b"BRPOPLPUSH", sourcekey, destkey, timeout, encoding=encoding)
 
-    def blmove(self, sourcekey, destkey, wherefrom, whereto, timeout=0, *, encoding=_NOTSET):
+    def blmove(self, sourcekey: Key, destkey: Key, wherefrom: str, whereto: str, timeout: float = 0, *,
+               encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """Blocking :meth:`lmove` (Redis 6.2+): the moved element, or None on timeout.
 
         :raises TypeError: timeout is not a number
@@ -90,7 +99,9 @@ class ListCommandsMixin:
         _check_timeout(timeout)
         return self.execute(b"BLMOVE", sourcekey, destkey, *args, timeout, encoding=encoding)
 
-    def blmpop(self, key, *keys, timeout=0, where="LEFT", count=None, encoding=_NOTSET):
+    def blmpop(self, key: Key, *keys: Key, timeout: float = 0, where: str = "LEFT",
+               count: Optional[int] = None,
+               encoding: Optional[str] = _NOTSET) -> Reply[Optional[Tuple[Value, List[Value]]]]:
         """Blocking :meth:`lmpop` (Redis 7.0+): ``(key, [elements])``, or None on timeout.
 
         :raises TypeError: timeout or count is not a number
@@ -102,23 +113,23 @@ class ListCommandsMixin:
 
     # -- pushing, popping, moving ------------------------------------------------
 
-    def lpush(self, key, value, *values):
+    def lpush(self, key: Key, value: Arg, *values: Arg) -> Reply[int]:
         """Insert values at the head; returns the new length."""
         return self.execute(b"LPUSH", key, value, *values)
 
-    def lpushx(self, key, value):
+    def lpushx(self, key: Key, value: Arg) -> Reply[int]:
         """:meth:`lpush` only if the list exists; returns the new length (0 if missing)."""
         return self.execute(b"LPUSHX", key, value)
 
-    def rpush(self, key, value, *values):
+    def rpush(self, key: Key, value: Arg, *values: Arg) -> Reply[int]:
         """Append values at the tail; returns the new length."""
         return self.execute(b"RPUSH", key, value, *values)
 
-    def rpushx(self, key, value):
+    def rpushx(self, key: Key, value: Arg) -> Reply[int]:
         """:meth:`rpush` only if the list exists; returns the new length (0 if missing)."""
         return self.execute(b"RPUSHX", key, value)
 
-    def lpop(self, key, *, count=None, encoding=_NOTSET):
+    def lpop(self, key: Key, *, count: Optional[int] = None, encoding: Optional[str] = _NOTSET) -> Reply[Any]:
         """Remove and return the first element (or None).
 
         With ``count`` (Redis 6.2+): a list of up to ``count`` elements, or None if the
@@ -129,15 +140,17 @@ class ListCommandsMixin:
         """
         return self.execute(b"LPOP", key, *_pop_count(count), encoding=encoding)
 
-    def rpop(self, key, *, count=None, encoding=_NOTSET):
+    def rpop(self, key: Key, *, count: Optional[int] = None, encoding: Optional[str] = _NOTSET) -> Reply[Any]:
         """Remove and return the last element (or None); ``count`` as in :meth:`lpop`."""
         return self.execute(b"RPOP", key, *_pop_count(count), encoding=encoding)
 
-    def rpoplpush(self, sourcekey, destkey, *, encoding=_NOTSET):
+    def rpoplpush(self, sourcekey: Key, destkey: Key, *,
+                  encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """Move the last element of ``sourcekey`` to the head of ``destkey``; returns it (or None)."""
         return self.execute(b"RPOPLPUSH", sourcekey, destkey, encoding=encoding)
 
-    def lmove(self, sourcekey, destkey, wherefrom, whereto, *, encoding=_NOTSET):
+    def lmove(self, sourcekey: Key, destkey: Key, wherefrom: str, whereto: str, *,
+              encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """Move an element from the ``wherefrom`` end of ``sourcekey`` to the ``whereto``
         end of ``destkey`` (each ``'LEFT'`` or ``'RIGHT'``) (Redis 6.2+).
 
@@ -148,7 +161,8 @@ class ListCommandsMixin:
         args = (_direction("wherefrom", wherefrom), _direction("whereto", whereto))
         return self.execute(b"LMOVE", sourcekey, destkey, *args, encoding=encoding)
 
-    def lmpop(self, key, *keys, where="LEFT", count=None, encoding=_NOTSET):
+    def lmpop(self, key: Key, *keys: Key, where: str = "LEFT", count: Optional[int] = None,
+              encoding: Optional[str] = _NOTSET) -> Reply[Optional[Tuple[Value, List[Value]]]]:
         """Pop up to ``count`` (default 1) elements from the ``where`` end (``'LEFT'`` or
         ``'RIGHT'``) of the first non-empty list (Redis 7.0+).
 
@@ -162,7 +176,7 @@ class ListCommandsMixin:
 
     # -- reading and editing -------------------------------------------------------
 
-    def lindex(self, key, index, *, encoding=_NOTSET):
+    def lindex(self, key: Key, index: int, *, encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """The element at ``index`` (negative counts from the tail), or None.
 
         :raises TypeError: index is not int
@@ -170,7 +184,7 @@ class ListCommandsMixin:
         _check_int("index", index)
         return self.execute(b"LINDEX", key, index, encoding=encoding)
 
-    def linsert(self, key, pivot, value, before=False):
+    def linsert(self, key: Key, pivot: Arg, value: Arg, before: bool = False) -> Reply[int]:
         """Insert ``value`` after (or, with ``before``, before) the first ``pivot``.
 
         Returns the new length, -1 if ``pivot`` was not found, 0 if the key is missing.
@@ -178,11 +192,12 @@ class ListCommandsMixin:
         where = b"BEFORE" if before else b"AFTER"
         return self.execute(b"LINSERT", key, where, pivot, value)
 
-    def llen(self, key):
+    def llen(self, key: Key) -> Reply[int]:
         """Length of the list (0 if missing)."""
         return self.execute(b"LLEN", key)
 
-    def lpos(self, key, element, *, rank=None, count=None, maxlen=None):
+    def lpos(self, key: Key, element: Arg, *, rank: Optional[int] = None, count: Optional[int] = None,
+             maxlen: Optional[int] = None) -> Reply[Any]:
         """Index of ``element`` in the list, or None (Redis 6.2+).
 
         ``rank`` picks the n-th match (negative: searching from the tail); with ``count``
@@ -206,7 +221,8 @@ class ListCommandsMixin:
             args += [b"MAXLEN", maxlen]
         return self.execute(b"LPOS", key, element, *args)
 
-    def lrange(self, key, start, stop, *, encoding=_NOTSET):
+    def lrange(self, key: Key, start: int, stop: int, *,
+               encoding: Optional[str] = _NOTSET) -> Reply[List[Value]]:
         """Elements from index ``start`` to ``stop`` (both inclusive, negative from the tail).
 
         :raises TypeError: start or stop is not int
@@ -215,7 +231,7 @@ class ListCommandsMixin:
         _check_int("stop", stop)
         return self.execute(b"LRANGE", key, start, stop, encoding=encoding)
 
-    def lrem(self, key, count, value):
+    def lrem(self, key: Key, count: int, value: Arg) -> Reply[int]:
         """Remove ``count`` occurrences of ``value`` (from the tail if negative, all if 0);
         returns how many were removed.
 
@@ -224,7 +240,7 @@ class ListCommandsMixin:
         _check_int("count", count)
         return self.execute(b"LREM", key, count, value)
 
-    def lset(self, key, index, value):
+    def lset(self, key: Key, index: int, value: Arg) -> Reply[Value]:
         """Set the element at ``index``; the raw ``OK`` reply, as in aioredis 1.x.
 
         :raises TypeError: index is not int
@@ -232,7 +248,7 @@ class ListCommandsMixin:
         _check_int("index", index)
         return self.execute(b"LSET", key, index, value)
 
-    def ltrim(self, key, start, stop):
+    def ltrim(self, key: Key, start: int, stop: int) -> Reply[bool]:
         """Keep only the elements from ``start`` to ``stop``; returns True.
 
         :raises TypeError: start or stop is not int

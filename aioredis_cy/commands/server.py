@@ -1,8 +1,12 @@
 """Server commands: introspection, configuration, persistence, replication, clients and ACL."""
+from __future__ import annotations
+
 from collections import namedtuple
 from functools import lru_cache
+from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
 from .._protocol import pairs_to_dict
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, reply_is_ok
 from ._checks import _check_int, _check_timeout
 
@@ -37,7 +41,7 @@ def _accepted(reply):
     return True
 
 
-class ServerCommandsMixin:
+class ServerCommandsMixin(CommandsBase):
     """Server commands mixin.
 
     For commands details see: http://redis.io/commands/#server
@@ -46,29 +50,31 @@ class ServerCommandsMixin:
     SHUTDOWN_SAVE = "SHUTDOWN_SAVE"
     SHUTDOWN_NOSAVE = "SHUTDOWN_NOSAVE"
 
-    def bgrewriteaof(self):
+    def bgrewriteaof(self) -> Reply[bool]:
         """Asynchronously rewrite the append-only file; True once the server has started or scheduled it."""
         return self._execute_converted(_accepted, b"BGREWRITEAOF")
 
-    def bgsave(self):
+    def bgsave(self) -> Reply[bool]:
         """Asynchronously save the dataset to disk; True once the server has started or scheduled it."""
         return self._execute_converted(_accepted, b"BGSAVE")
 
-    def client_getname(self, encoding=_NOTSET):
+    def client_getname(self, encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """Get the current connection name (None when unnamed)."""
         return self.execute(b"CLIENT", b"GETNAME", encoding=encoding)
 
-    def client_id(self):
+    def client_id(self) -> Reply[int]:
         """Return the unique id of the current connection."""
         return self.execute(b"CLIENT", b"ID")
 
-    def client_info(self):
+    def client_info(self) -> Reply[Any]:
         """Describe the current connection as one ``ClientInfo`` named tuple (the fields of CLIENT LIST)."""
         return self._execute_converted(_to_client_info, b"CLIENT", b"INFO", encoding="utf-8")
 
     def client_kill(
-        self, *, addr=None, laddr=None, client_id=None, client_type=None, user=None, skipme=None, maxage=None
-    ):
+        self, *, addr: Optional[str] = None, laddr: Optional[str] = None, client_id: Optional[int] = None,
+        client_type: Optional[str] = None, user: Optional[str] = None, skipme: Optional[bool] = None,
+        maxage: Optional[int] = None,
+    ) -> Reply[int]:
         """Kill the client connections matching every given filter; returns how many were closed.
 
         ``client_type`` is one of ``normal``, ``master``, ``replica``, ``pubsub``;
@@ -79,31 +85,32 @@ class ServerCommandsMixin:
         for name, value in (("client_id", client_id), ("maxage", maxage)):
             if value is not None:
                 _check_int(name, value, 0)
+        skip = None
         if skipme is not None:
             _check_bool(skipme, "skipme")
-            skipme = _YES_NO[skipme]
+            skip = _YES_NO[skipme]
         filters = (
             (b"ADDR", addr), (b"LADDR", laddr), (b"ID", client_id), (b"TYPE", client_type),
-            (b"USER", user), (b"SKIPME", skipme), (b"MAXAGE", maxage),
+            (b"USER", user), (b"SKIPME", skip), (b"MAXAGE", maxage),
         )
         args = [item for pair in filters if pair[1] is not None for item in pair]
         if not args:
             raise TypeError("client_kill() needs at least one filter: addr, laddr, client_id, ...")
         return self.execute(b"CLIENT", b"KILL", *args)
 
-    def client_list(self):
+    def client_list(self) -> Reply[List[Any]]:
         """Get the list of client connections as ``ClientInfo`` named tuples.
 
         Field names are those of CLIENT LIST with ``-`` replaced by ``_``; values are str.
         """
         return self._execute_converted(to_tuples, b"CLIENT", b"LIST", encoding="utf-8")
 
-    def client_no_evict(self, enabled):
+    def client_no_evict(self, enabled: bool) -> Reply[bool]:
         """Protect (True) or stop protecting (False) the current connection from client eviction."""
         _check_bool(enabled, "enabled")
         return self._execute_converted(reply_is_ok, b"CLIENT", b"NO-EVICT", _ON_OFF[enabled])
 
-    def client_pause(self, timeout):
+    def client_pause(self, timeout: int) -> Reply[bool]:
         """Stop processing commands from clients for *timeout* milliseconds.
 
         The pause covers this connection too (and, on Redis 7.0, a later CLIENT UNPAUSE).
@@ -114,7 +121,7 @@ class ServerCommandsMixin:
         _check_int("timeout", timeout, 0)
         return self._execute_converted(reply_is_ok, b"CLIENT", b"PAUSE", timeout)
 
-    def client_reply(self):
+    def client_reply(self) -> NoReturn:
         """Not supported: CLIENT REPLY OFF/SKIP would leave requests without replies.
 
         Replies are matched to requests in order, so suppressing some of them would hand
@@ -122,31 +129,32 @@ class ServerCommandsMixin:
         """
         raise NotImplementedError("CLIENT REPLY would break request/reply matching on a shared connection")
 
-    def client_setname(self, name):
+    def client_setname(self, name: Arg) -> Reply[bool]:
         """Set the current connection name."""
         return self._execute_converted(reply_is_ok, b"CLIENT", b"SETNAME", name)
 
-    def client_unpause(self):
+    def client_unpause(self) -> Reply[bool]:
         """Resume processing of clients paused by :meth:`client_pause`."""
         return self._execute_converted(reply_is_ok, b"CLIENT", b"UNPAUSE")
 
-    def command(self):
+    def command(self) -> Reply[List[Any]]:
         """Get array of Redis commands (decoded as utf-8, unconverted)."""
         return self.execute(b"COMMAND", encoding="utf-8")
 
-    def command_count(self):
+    def command_count(self) -> Reply[int]:
         """Get total number of Redis commands."""
         return self.execute(b"COMMAND", b"COUNT")
 
-    def command_getkeys(self, command, *args, encoding="utf-8"):
+    def command_getkeys(self, command: Arg, *args: Arg,
+                        encoding: Optional[str] = "utf-8") -> Reply[List[Value]]:
         """Extract keys given a full Redis command."""
         return self.execute(b"COMMAND", b"GETKEYS", command, *args, encoding=encoding)
 
-    def command_info(self, command, *commands):
+    def command_info(self, command: Arg, *commands: Arg) -> Reply[List[Any]]:
         """Get array of specific Redis command details."""
         return self.execute(b"COMMAND", b"INFO", command, *commands, encoding="utf-8")
 
-    def config_get(self, parameter="*"):
+    def config_get(self, parameter: str = "*") -> Reply[Dict[str, str]]:
         """Get the value of a configuration parameter(s) as a ``{name: value}`` dict of str.
 
         If called without argument will return all parameters.
@@ -156,15 +164,15 @@ class ServerCommandsMixin:
         _check_parameter(parameter)
         return self._execute_converted(pairs_to_dict, b"CONFIG", b"GET", parameter, encoding="utf-8")
 
-    def config_resetstat(self):
+    def config_resetstat(self) -> Reply[bool]:
         """Reset the stats returned by INFO."""
         return self._execute_converted(reply_is_ok, b"CONFIG", b"RESETSTAT")
 
-    def config_rewrite(self):
+    def config_rewrite(self) -> Reply[bool]:
         """Rewrite the configuration file with the in memory configuration."""
         return self._execute_converted(reply_is_ok, b"CONFIG", b"REWRITE")
 
-    def config_set(self, parameter, value):
+    def config_set(self, parameter: str, value: Arg) -> Reply[bool]:
         """Set a configuration parameter to the given value.
 
         :raises TypeError: if parameter is not str
@@ -172,19 +180,19 @@ class ServerCommandsMixin:
         _check_parameter(parameter)
         return self._execute_converted(reply_is_ok, b"CONFIG", b"SET", parameter, value)
 
-    def dbsize(self):
+    def dbsize(self) -> Reply[int]:
         """Return the number of keys in the selected database."""
         return self.execute(b"DBSIZE")
 
-    def debug_object(self, key):
+    def debug_object(self, key: Key) -> Reply[Value]:
         """Get debugging information about a key."""
         return self.execute(b"DEBUG", b"OBJECT", key)
 
-    def debug_segfault(self, key):
+    def debug_segfault(self, key: Any) -> Reply[Any]:
         """Make the server crash (``key`` is ignored; kept for compatibility)."""
         return self.execute(b"DEBUG", b"SEGFAULT")
 
-    def debug_sleep(self, timeout):
+    def debug_sleep(self, timeout: float) -> Reply[bool]:
         """Suspend connection for timeout seconds.
 
         :raises TypeError: if timeout is not a number
@@ -193,15 +201,15 @@ class ServerCommandsMixin:
         _check_timeout(timeout)
         return self._execute_converted(reply_is_ok, b"DEBUG", b"SLEEP", timeout)
 
-    def flushall(self, async_op=False):
+    def flushall(self, async_op: bool = False) -> Reply[bool]:
         """Remove all keys from all databases; ``async_op`` frees them in a background thread."""
         return self._execute_converted(reply_is_ok, b"FLUSHALL", *_async_flag(async_op))
 
-    def flushdb(self, async_op=False):
+    def flushdb(self, async_op: bool = False) -> Reply[bool]:
         """Remove all keys from the current database; ``async_op`` frees them in a background thread."""
         return self._execute_converted(reply_is_ok, b"FLUSHDB", *_async_flag(async_op))
 
-    def info(self, section="default"):
+    def info(self, section: str = "default") -> Reply[Dict[str, Dict[str, Any]]]:
         """Get information and statistics about the server.
 
         Returns ``{section: {field: value}}`` with lower-case section names and str values;
@@ -218,30 +226,30 @@ class ServerCommandsMixin:
             raise ValueError("invalid section")
         return self._execute_converted(parse_info, b"INFO", section, encoding="utf-8")
 
-    def lastsave(self):
+    def lastsave(self) -> Reply[int]:
         """Get the UNIX time stamp of the last successful save to disk."""
         return self.execute(b"LASTSAVE")
 
-    def lolwut(self, version=None):
+    def lolwut(self, version: Optional[int] = None) -> Reply[str]:
         """Return the server version and a piece of generative art (str)."""
-        args = ()
+        args: Tuple[Any, ...] = ()
         if version is not None:
             _check_int("version", version, 0)
             args = (b"VERSION", version)
         return self.execute(b"LOLWUT", *args, encoding="utf-8")
 
-    def memory_usage(self, key, *, samples=None):
+    def memory_usage(self, key: Key, *, samples: Optional[int] = None) -> Reply[Optional[int]]:
         """Bytes a key and its value take in memory (None if the key does not exist).
 
         ``samples`` is how many nested values to sample (0 means all of them).
         """
-        args = ()
+        args: Tuple[Any, ...] = ()
         if samples is not None:
             _check_int("samples", samples, 0)
             args = (b"SAMPLES", samples)
         return self.execute(b"MEMORY", b"USAGE", key, *args)
 
-    def role(self):
+    def role(self) -> Reply[Any]:
         """Return the role of the server instance.
 
         Returns ``MasterInfo``, ``SlaveInfo`` or ``SentinelInfo`` named tuples.
@@ -249,11 +257,11 @@ class ServerCommandsMixin:
         """
         return self._execute_converted(parse_role, b"ROLE", encoding="utf-8")
 
-    def save(self):
+    def save(self) -> Reply[Value]:
         """Synchronously save the dataset to disk (returns the server's ``OK``)."""
         return self.execute(b"SAVE")
 
-    def shutdown(self, save=None):
+    def shutdown(self, save: Optional[str] = None) -> Reply[Any]:
         """Synchronously save the dataset to disk and then shut down the server.
 
         ``save`` is None (the server's configured behaviour), ``SHUTDOWN_SAVE`` or ``SHUTDOWN_NOSAVE``.
@@ -267,18 +275,18 @@ class ServerCommandsMixin:
             raise ValueError(f"save must be None, SHUTDOWN_SAVE or SHUTDOWN_NOSAVE, got {save!r}") from None
         return self.execute(b"SHUTDOWN", *args)
 
-    def slaveof(self, host, port=None):
+    def slaveof(self, host: Optional[str], port: Optional[int] = None) -> Reply[Value]:
         """Make the server a slave of another instance, or promote it as master.
 
         Calling ``slaveof(None)`` will send ``SLAVEOF NO ONE``.
         """
         return self.execute(b"SLAVEOF", *_replication_source(host, port))
 
-    def replicaof(self, host, port=None):
+    def replicaof(self, host: Optional[str], port: Optional[int] = None) -> Reply[bool]:
         """Make the server a replica of ``host:port``; ``replicaof(None)`` promotes it to master."""
         return self._execute_converted(_accepted, b"REPLICAOF", *_replication_source(host, port))
 
-    def slowlog_get(self, length=None):
+    def slowlog_get(self, length: Optional[int] = None) -> Reply[List[Any]]:
         """Returns the Redis slow queries log.
 
         :raises TypeError: if length is not int or None
@@ -288,51 +296,51 @@ class ServerCommandsMixin:
         _check_int("length", length)
         return self.execute(b"SLOWLOG", b"GET", length)
 
-    def slowlog_len(self):
+    def slowlog_len(self) -> Reply[int]:
         """Returns length of Redis slow queries log."""
         return self.execute(b"SLOWLOG", b"LEN")
 
-    def slowlog_reset(self):
+    def slowlog_reset(self) -> Reply[bool]:
         """Resets Redis slow queries log."""
         return self._execute_converted(reply_is_ok, b"SLOWLOG", b"RESET")
 
-    def sync(self):
+    def sync(self) -> NoReturn:
         """Not supported: SYNC makes the server stream a snapshot and then every write to this connection."""
         raise NotImplementedError("SYNC is the replication handshake and cannot share a command connection")
 
-    def time(self):
+    def time(self) -> Reply[float]:
         """Return current server time as a float of seconds since the epoch."""
         return self._execute_converted(to_time, b"TIME")
 
-    def acl_cat(self, category=None):
+    def acl_cat(self, category: Optional[str] = None) -> Reply[List[Value]]:
         """List the ACL categories, or the commands in one category."""
         args = () if category is None else (category,)
         return self.execute(b"ACL", b"CAT", *args)
 
-    def acl_deluser(self, username, *usernames):
+    def acl_deluser(self, username: str, *usernames: str) -> Reply[int]:
         """Delete ACL users; returns how many existed."""
         return self.execute(b"ACL", b"DELUSER", username, *usernames)
 
-    def acl_getuser(self, username):
+    def acl_getuser(self, username: str) -> Reply[Optional[Dict[str, Any]]]:
         """Describe an ACL user as a dict of str keys (None if there is no such user).
 
         Values are as the server sends them, decoded as utf-8; ``selectors`` is a list of dicts.
         """
         return self._execute_converted(_to_acl_user, b"ACL", b"GETUSER", username, encoding="utf-8")
 
-    def acl_list(self):
+    def acl_list(self) -> Reply[List[Value]]:
         """Return the ACL rules of every user, one line per user."""
         return self.execute(b"ACL", b"LIST")
 
-    def acl_setuser(self, username, *rules):
+    def acl_setuser(self, username: str, *rules: str) -> Reply[bool]:
         """Create or modify an ACL user by applying ``rules`` such as ``"on"``, ``">pass"``, ``"+get"``."""
         return self._execute_converted(reply_is_ok, b"ACL", b"SETUSER", username, *rules)
 
-    def acl_users(self):
+    def acl_users(self) -> Reply[List[Value]]:
         """List the names of the ACL users."""
         return self.execute(b"ACL", b"USERS")
 
-    def acl_whoami(self):
+    def acl_whoami(self) -> Reply[Value]:
         """Return the user name the current connection is authenticated as."""
         return self.execute(b"ACL", b"WHOAMI")
 

@@ -3,6 +3,11 @@
 ``SSCAN`` becomes ``(cursor, [members])`` and ``SMISMEMBER`` a list of bools; other
 replies are passed through (membership tests stay 0/1 as in aioredis 1.x).
 """
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, List, Optional, Tuple
+
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, _ScanIter
 from ._checks import _check_int
 
@@ -34,69 +39,70 @@ def _bools(reply):
     return [bool(flag) for flag in reply]
 
 
-class SetCommandsMixin:
+class SetCommandsMixin(CommandsBase):
     """Set commands mixin (https://redis.io/commands/#set)."""
 
-    def sadd(self, key, member, *members):
+    def sadd(self, key: Key, member: Arg, *members: Arg) -> Reply[int]:
         """Add members; returns how many were new."""
         return self.execute(b"SADD", key, member, *members)
 
-    def scard(self, key):
+    def scard(self, key: Key) -> Reply[int]:
         """Number of members."""
         return self.execute(b"SCARD", key)
 
-    def sismember(self, key, member):
+    def sismember(self, key: Key, member: Arg) -> Reply[int]:
         """1 if ``member`` is in the set, else 0."""
         return self.execute(b"SISMEMBER", key, member)
 
-    def smismember(self, key, member, *members):
+    def smismember(self, key: Key, member: Arg, *members: Arg) -> Reply[List[bool]]:
         """Membership of each given member, as a list of bools (Redis 6.2+)."""
         return self._execute_converted(_bools, b"SMISMEMBER", key, member, *members)
 
-    def smembers(self, key, *, encoding=_NOTSET):
+    def smembers(self, key: Key, *, encoding: Optional[str] = _NOTSET) -> Reply[List[Value]]:
         """All members, as a list."""
         return self.execute(b"SMEMBERS", key, encoding=encoding)
 
-    def smove(self, sourcekey, destkey, member):
+    def smove(self, sourcekey: Key, destkey: Key, member: Arg) -> Reply[int]:
         """Move ``member`` between sets; returns 1 if moved, 0 if it was not in the source."""
         return self.execute(b"SMOVE", sourcekey, destkey, member)
 
-    def spop(self, key, count=None, *, encoding=_NOTSET):
+    def spop(self, key: Key, count: Optional[int] = None, *, encoding: Optional[str] = _NOTSET) -> Reply[Any]:
         """Remove and return a random member (or None); with ``count``, a list of up to
         ``count`` members.
 
         """
         return self.execute(b"SPOP", key, *_count_arg(count), encoding=encoding)
 
-    def srandmember(self, key, count=None, *, encoding=_NOTSET):
+    def srandmember(self, key: Key, count: Optional[int] = None, *,
+                    encoding: Optional[str] = _NOTSET) -> Reply[Any]:
         """A random member (or None); with ``count``, a list of up to ``count`` distinct
         members (a negative ``count`` allows repeats and returns exactly ``-count``).
         """
         return self.execute(b"SRANDMEMBER", key, *_count_arg(count), encoding=encoding)
 
-    def srem(self, key, member, *members):
+    def srem(self, key: Key, member: Arg, *members: Arg) -> Reply[int]:
         """Remove members; returns how many were removed."""
         return self.execute(b"SREM", key, member, *members)
 
     # -- set algebra ---------------------------------------------------------
 
-    def sdiff(self, key, *keys):
+    def sdiff(self, key: Key, *keys: Key) -> Reply[List[Value]]:
         """Members of the first set that are in none of the others."""
         return self.execute(b"SDIFF", key, *keys)
 
-    def sdiffstore(self, destkey, key, *keys):
+    def sdiffstore(self, destkey: Key, key: Key, *keys: Key) -> Reply[int]:
         """Store :meth:`sdiff` in ``destkey``; returns its size."""
         return self.execute(b"SDIFFSTORE", destkey, key, *keys)
 
-    def sinter(self, key, *keys):
+    def sinter(self, key: Key, *keys: Key) -> Reply[List[Value]]:
         """Members present in every set."""
         return self.execute(b"SINTER", key, *keys)
 
-    def sinterstore(self, destkey, key, *keys):
+    def sinterstore(self, destkey: Key, key: Key, *keys: Key) -> Reply[int]:
         """Store :meth:`sinter` in ``destkey``; returns its size."""
         return self.execute(b"SINTERSTORE", destkey, key, *keys)
 
-    def sintercard(self, key, *keys, limit=None):
+    def sintercard(self, key: Key, *keys: Key, limit: Optional[int] = None) -> Reply[int]:
         """Size of the intersection; counting stops at ``limit`` if given (0 = no limit)
         (Redis 7.0+).
 
@@ -109,20 +115,22 @@ class SetCommandsMixin:
             args = [b"LIMIT", limit]
         return self.execute(b"SINTERCARD", 1 + len(keys), key, *keys, *args)
 
-    def sunion(self, key, *keys):
+    def sunion(self, key: Key, *keys: Key) -> Reply[List[Value]]:
         """Members present in any of the sets."""
         return self.execute(b"SUNION", key, *keys)
 
-    def sunionstore(self, destkey, key, *keys):
+    def sunionstore(self, destkey: Key, key: Key, *keys: Key) -> Reply[int]:
         """Store :meth:`sunion` in ``destkey``; returns its size."""
         return self.execute(b"SUNIONSTORE", destkey, key, *keys)
 
     # -- scanning ------------------------------------------------------------
 
-    def sscan(self, key, cursor=0, match=None, count=None):
+    def sscan(self, key: Key, cursor: Arg = 0, match: Optional[Arg] = None,
+              count: Optional[int] = None) -> Reply[Tuple[int, List[Value]]]:
         """One SSCAN step: ``(next_cursor, [member, ...])``; cursor 0 ends the scan."""
         return self._execute_converted(_scan_reply, b"SSCAN", key, cursor, *_scan_args(match, count))
 
-    def isscan(self, key, *, match=None, count=None):
+    def isscan(self, key: Key, *, match: Optional[Arg] = None,
+               count: Optional[int] = None) -> AsyncIterator[Value]:
         """Iterate members with ``async for``, scanning on demand."""
         return _ScanIter(lambda cursor: self.sscan(key, cursor, match=match, count=count))

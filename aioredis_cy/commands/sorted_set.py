@@ -4,6 +4,11 @@ Scores in replies are converted the way aioredis 1.x did: an integral score
 comes back as ``int``, any other as ``float`` (``inf`` included), and
 ``WITHSCORES`` replies become lists of ``(member, score)`` tuples.
 """
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, List, Optional, Tuple, Union
+
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, _ScanIter, wait_convert
 from ._checks import _check_int, _check_number, _check_timeout, _is_number, _option
 
@@ -80,7 +85,7 @@ def _with_scores(fut, withscores):
     return wait_convert(fut, pairs_int_or_float) if withscores else fut
 
 
-class SortedSetCommandsMixin:
+class SortedSetCommandsMixin(CommandsBase):
     """Sorted set commands mixin (https://redis.io/commands/#sorted-set)."""
 
     ZSET_EXCLUDE_MIN = "ZSET_EXCLUDE_MIN"
@@ -96,7 +101,8 @@ class SortedSetCommandsMixin:
 
     # -- blocking pops ---------------------------------------------------
 
-    def bzpopmax(self, key, *keys, timeout=0, encoding=_NOTSET):
+    def bzpopmax(self, key: Key, *keys: Key, timeout: float = 0,
+                 encoding: Optional[str] = _NOTSET) -> Reply[Optional[List[Value]]]:
         """Pop the highest-scored member of the first non-empty set, blocking up to
         ``timeout`` seconds (0 = forever).
 
@@ -105,7 +111,8 @@ class SortedSetCommandsMixin:
         _check_timeout(timeout)
         return self.execute(b"BZPOPMAX", key, *keys, timeout, encoding=encoding)
 
-    def bzpopmin(self, key, *keys, timeout=0, encoding=_NOTSET):
+    def bzpopmin(self, key: Key, *keys: Key, timeout: float = 0,
+                 encoding: Optional[str] = _NOTSET) -> Reply[Optional[List[Value]]]:
         """Pop the lowest-scored member of the first non-empty set, blocking up to
         ``timeout`` seconds (0 = forever).
 
@@ -114,7 +121,9 @@ class SortedSetCommandsMixin:
         _check_timeout(timeout)
         return self.execute(b"BZPOPMIN", key, *keys, timeout, encoding=encoding)
 
-    def bzmpop(self, key, *keys, timeout=0, where="MIN", count=None, encoding=_NOTSET):
+    def bzmpop(self, key: Key, *keys: Key, timeout: float = 0, where: str = "MIN",
+               count: Optional[int] = None,
+               encoding: Optional[str] = _NOTSET) -> Reply[Optional[Tuple[Value, List[Tuple[Value, float]]]]]:
         """Blocking :meth:`zmpop` (Redis 7.0+): wait up to ``timeout`` seconds (0 = forever).
 
         Returns ``(key, [(member, score), ...])``, or None on timeout.
@@ -123,7 +132,8 @@ class SortedSetCommandsMixin:
         args = _mpop_args(key, keys, where, count)
         return self._execute_converted(_mpop_reply, b"BZMPOP", timeout, *args, encoding=encoding)
 
-    def zmpop(self, key, *keys, where="MIN", count=None, encoding=_NOTSET):
+    def zmpop(self, key: Key, *keys: Key, where: str = "MIN", count: Optional[int] = None,
+              encoding: Optional[str] = _NOTSET) -> Reply[Optional[Tuple[Value, List[Tuple[Value, float]]]]]:
         """Pop up to ``count`` (default 1) members from the first non-empty sorted set (Redis 7.0+).
 
         ``where`` is ``"MIN"`` (lowest scores) or ``"MAX"``.
@@ -134,7 +144,9 @@ class SortedSetCommandsMixin:
 
     # -- adding and counting ---------------------------------------------
 
-    def zadd(self, key, score, member, *pairs, exist=None, changed=False, incr=False, gt=False, lt=False):
+    def zadd(self, key: Key, score: float, member: Arg, *pairs: Union[float, Arg],
+             exist: Optional[str] = None, changed: bool = False, incr: bool = False, gt: bool = False,
+             lt: bool = False) -> Reply[Any]:
         """Add members with scores (``score, member, score, member, ...``) or update their scores.
 
         ``exist`` is ``ZSET_IF_EXIST`` (XX) or ``ZSET_IF_NOT_EXIST`` (NX); ``gt``/``lt``
@@ -169,11 +181,12 @@ class SortedSetCommandsMixin:
             args.append(b"INCR")
         return self.execute(b"ZADD", key, *args, score, member, *pairs)
 
-    def zcard(self, key):
+    def zcard(self, key: Key) -> Reply[int]:
         """Number of members in a sorted set."""
         return self.execute(b"ZCARD", key)
 
-    def zcount(self, key, min=float("-inf"), max=float("inf"), *, exclude=None):
+    def zcount(self, key: Key, min: float = float("-inf"), max: float = float("inf"), *,
+               exclude: Optional[str] = None) -> Reply[int]:
         """Count members with scores between ``min`` and ``max``.
 
         :raises TypeError: min or max is not int or float
@@ -184,53 +197,56 @@ class SortedSetCommandsMixin:
             raise ValueError("min could not be greater than max")
         return self.execute(b"ZCOUNT", key, *args)
 
-    def zincrby(self, key, increment, member):
+    def zincrby(self, key: Key, increment: float, member: Arg) -> Reply[float]:
         """Increment a member's score; returns the new score (int or float)."""
         _check_number("increment", increment)
         return self._execute_converted(int_or_float, b"ZINCRBY", key, increment, member)
 
-    def zlexcount(self, key, min=b"-", max=b"+", include_min=True, include_max=True):
+    def zlexcount(self, key: Key, min: Arg = b"-", max: Arg = b"+", include_min: bool = True,
+                  include_max: bool = True) -> Reply[int]:
         """Count members between two lexicographical bounds."""
         return self.execute(b"ZLEXCOUNT", key, *_lex_range(min, max, include_min, include_max))
 
-    def zscore(self, key, member):
+    def zscore(self, key: Key, member: Arg) -> Reply[Optional[float]]:
         """A member's score (int or float), or None."""
         return self._execute_converted(optional_int_or_float, b"ZSCORE", key, member)
 
-    def zmscore(self, key, member, *members):
+    def zmscore(self, key: Key, member: Arg, *members: Arg) -> Reply[List[Optional[float]]]:
         """Scores of several members as a list, None for a missing one (Redis 6.2+)."""
         return self._execute_converted(_scores_list, b"ZMSCORE", key, member, *members)
 
-    def zrank(self, key, member):
+    def zrank(self, key: Key, member: Arg) -> Reply[Optional[int]]:
         """Index of a member, scores ordered low to high (None if missing)."""
         return self.execute(b"ZRANK", key, member)
 
-    def zrevrank(self, key, member):
+    def zrevrank(self, key: Key, member: Arg) -> Reply[Optional[int]]:
         """Index of a member, scores ordered high to low (None if missing)."""
         return self.execute(b"ZREVRANK", key, member)
 
     # -- ranges ----------------------------------------------------------
 
-    def zrange(self, key, start=0, stop=-1, withscores=False, encoding=_NOTSET):
+    def zrange(self, key: Key, start: int = 0, stop: int = -1, withscores: bool = False,
+               encoding: Optional[str] = _NOTSET) -> Reply[List[Any]]:
         """Members by index, low to high; ``withscores`` gives ``(member, score)`` tuples."""
         return self._index_range(b"ZRANGE", key, start, stop, withscores, encoding)
 
-    def zrevrange(self, key, start, stop, withscores=False, encoding=_NOTSET):
+    def zrevrange(self, key: Key, start: int, stop: int, withscores: bool = False,
+                  encoding: Optional[str] = _NOTSET) -> Reply[List[Any]]:
         """Members by index, high to low; ``withscores`` gives ``(member, score)`` tuples."""
         return self._index_range(b"ZREVRANGE", key, start, stop, withscores, encoding)
 
     def zrangebyscore(
         self,
-        key,
-        min=float("-inf"),
-        max=float("inf"),
-        withscores=False,
-        offset=None,
-        count=None,
+        key: Key,
+        min: float = float("-inf"),
+        max: float = float("inf"),
+        withscores: bool = False,
+        offset: Optional[int] = None,
+        count: Optional[int] = None,
         *,
-        exclude=None,
-        encoding=_NOTSET,
-    ):
+        exclude: Optional[str] = None,
+        encoding: Optional[str] = _NOTSET,
+    ) -> Reply[List[Any]]:
         """Members with scores between ``min`` and ``max``, low to high.
 
         ``exclude`` makes a bound exclusive (``ZSET_EXCLUDE_MIN/MAX/BOTH``);
@@ -243,16 +259,16 @@ class SortedSetCommandsMixin:
 
     def zrevrangebyscore(
         self,
-        key,
-        max=float("inf"),
-        min=float("-inf"),
+        key: Key,
+        max: float = float("inf"),
+        min: float = float("-inf"),
         *,
-        exclude=None,
-        withscores=False,
-        offset=None,
-        count=None,
-        encoding=_NOTSET,
-    ):
+        exclude: Optional[str] = None,
+        withscores: bool = False,
+        offset: Optional[int] = None,
+        count: Optional[int] = None,
+        encoding: Optional[str] = _NOTSET,
+    ) -> Reply[List[Any]]:
         """Members with scores between ``max`` and ``min``, high to low (see :meth:`zrangebyscore`)."""
         min, max = _score_range(min, max, exclude)
         args = _range_extra(withscores, offset, count)
@@ -261,48 +277,48 @@ class SortedSetCommandsMixin:
 
     def zrangebylex(
         self,
-        key,
-        min=b"-",
-        max=b"+",
-        include_min=True,
-        include_max=True,
-        offset=None,
-        count=None,
-        encoding=_NOTSET,
-    ):
+        key: Key,
+        min: Arg = b"-",
+        max: Arg = b"+",
+        include_min: bool = True,
+        include_max: bool = True,
+        offset: Optional[int] = None,
+        count: Optional[int] = None,
+        encoding: Optional[str] = _NOTSET,
+    ) -> Reply[List[Value]]:
         """Members between two lexicographical bounds (``b'-'``/``b'+'`` = unbounded)."""
         min, max = _lex_range(min, max, include_min, include_max)
         return self.execute(b"ZRANGEBYLEX", key, min, max, *_limit(offset, count), encoding=encoding)
 
     def zrevrangebylex(
         self,
-        key,
-        min=b"-",
-        max=b"+",
-        include_min=True,
-        include_max=True,
-        offset=None,
-        count=None,
-        encoding=_NOTSET,
-    ):
+        key: Key,
+        min: Arg = b"-",
+        max: Arg = b"+",
+        include_min: bool = True,
+        include_max: bool = True,
+        offset: Optional[int] = None,
+        count: Optional[int] = None,
+        encoding: Optional[str] = _NOTSET,
+    ) -> Reply[List[Value]]:
         """Members between two lexicographical bounds, from high to low."""
         min, max = _lex_range(min, max, include_min, include_max)
         return self.execute(b"ZREVRANGEBYLEX", key, max, min, *_limit(offset, count), encoding=encoding)
 
     def zrangestore(
         self,
-        destkey,
-        key,
-        start=0,
-        stop=-1,
+        destkey: Key,
+        key: Key,
+        start: Arg = 0,
+        stop: Arg = -1,
         *,
-        byscore=False,
-        bylex=False,
-        rev=False,
-        exclude=None,
-        offset=None,
-        count=None,
-    ):
+        byscore: bool = False,
+        bylex: bool = False,
+        rev: bool = False,
+        exclude: Optional[str] = None,
+        offset: Optional[int] = None,
+        count: Optional[int] = None,
+    ) -> Reply[int]:
         """Store a range of ``key`` into ``destkey``; returns the stored count (Redis 6.2+).
 
         By default ``start``/``stop`` are indexes. With ``byscore`` they are scores, with
@@ -333,7 +349,8 @@ class SortedSetCommandsMixin:
         args.extend(_limit(offset, count))
         return self.execute(b"ZRANGESTORE", destkey, key, start, stop, *args)
 
-    def zrandmember(self, key, count=None, *, withscores=False, encoding=_NOTSET):
+    def zrandmember(self, key: Key, count: Optional[int] = None, *, withscores: bool = False,
+                    encoding: Optional[str] = _NOTSET) -> Reply[Any]:
         """Random members (Redis 6.2+).
 
         Without ``count``: one member, or None if the key is missing. With ``count``: a
@@ -350,35 +367,41 @@ class SortedSetCommandsMixin:
 
     # -- removal ---------------------------------------------------------
 
-    def zrem(self, key, member, *members):
+    def zrem(self, key: Key, member: Arg, *members: Arg) -> Reply[int]:
         """Remove members; returns how many were removed."""
         return self.execute(b"ZREM", key, member, *members)
 
-    def zremrangebylex(self, key, min=b"-", max=b"+", include_min=True, include_max=True):
+    def zremrangebylex(self, key: Key, min: Arg = b"-", max: Arg = b"+", include_min: bool = True,
+                       include_max: bool = True) -> Reply[int]:
         """Remove members between two lexicographical bounds."""
         return self.execute(b"ZREMRANGEBYLEX", key, *_lex_range(min, max, include_min, include_max))
 
-    def zremrangebyrank(self, key, start, stop):
+    def zremrangebyrank(self, key: Key, start: int, stop: int) -> Reply[int]:
         """Remove members by index range."""
         _check_int("start", start)
         _check_int("stop", stop)
         return self.execute(b"ZREMRANGEBYRANK", key, start, stop)
 
-    def zremrangebyscore(self, key, min=float("-inf"), max=float("inf"), *, exclude=None):
+    def zremrangebyscore(self, key: Key, min: float = float("-inf"), max: float = float("inf"), *,
+                         exclude: Optional[str] = None) -> Reply[int]:
         """Remove members with scores between ``min`` and ``max``."""
         return self.execute(b"ZREMRANGEBYSCORE", key, *_score_range(min, max, exclude))
 
-    def zpopmin(self, key, count=None, *, encoding=_NOTSET):
+    def zpopmin(self, key: Key, count: Optional[int] = None, *,
+                encoding: Optional[str] = _NOTSET) -> Reply[List[Value]]:
         """Pop up to ``count`` lowest-scored members; flat raw ``[member, score, ...]`` reply."""
         return self._pop(b"ZPOPMIN", key, count, encoding)
 
-    def zpopmax(self, key, count=None, *, encoding=_NOTSET):
+    def zpopmax(self, key: Key, count: Optional[int] = None, *,
+                encoding: Optional[str] = _NOTSET) -> Reply[List[Value]]:
         """Pop up to ``count`` highest-scored members; flat raw ``[member, score, ...]`` reply."""
         return self._pop(b"ZPOPMAX", key, count, encoding)
 
     # -- set algebra -----------------------------------------------------
 
-    def zinterstore(self, destkey, key, *keys, with_weights=False, aggregate=None):
+    def zinterstore(self, destkey: Key, key: Union[Key, Tuple[Key, float]],
+                    *keys: Union[Key, Tuple[Key, float]], with_weights: bool = False,
+                    aggregate: Optional[str] = None) -> Reply[int]:
         """Store the intersection of sorted sets in ``destkey``; returns its size.
 
         With ``with_weights`` every key is a ``(key, weight)`` pair. ``aggregate`` is one
@@ -387,31 +410,38 @@ class SortedSetCommandsMixin:
         args = _combine_args((key,) + keys, with_weights, aggregate)
         return self.execute(b"ZINTERSTORE", destkey, *args)
 
-    def zunionstore(self, destkey, key, *keys, with_weights=False, aggregate=None):
+    def zunionstore(self, destkey: Key, key: Union[Key, Tuple[Key, float]],
+                    *keys: Union[Key, Tuple[Key, float]], with_weights: bool = False,
+                    aggregate: Optional[str] = None) -> Reply[int]:
         """Store the union of sorted sets in ``destkey`` (options as :meth:`zinterstore`)."""
         args = _combine_args((key,) + keys, with_weights, aggregate)
         return self.execute(b"ZUNIONSTORE", destkey, *args)
 
-    def zinter(self, key, *keys, with_weights=False, aggregate=None, withscores=False, encoding=_NOTSET):
+    def zinter(self, key: Union[Key, Tuple[Key, float]], *keys: Union[Key, Tuple[Key, float]],
+               with_weights: bool = False, aggregate: Optional[str] = None, withscores: bool = False,
+               encoding: Optional[str] = _NOTSET) -> Reply[List[Any]]:
         """Intersection of sorted sets (Redis 6.2+; options as :meth:`zinterstore`);
         ``withscores`` gives ``(member, score)`` tuples."""
         return self._combine(b"ZINTER", (key,) + keys, with_weights, aggregate, withscores, encoding)
 
-    def zunion(self, key, *keys, with_weights=False, aggregate=None, withscores=False, encoding=_NOTSET):
+    def zunion(self, key: Union[Key, Tuple[Key, float]], *keys: Union[Key, Tuple[Key, float]],
+               with_weights: bool = False, aggregate: Optional[str] = None, withscores: bool = False,
+               encoding: Optional[str] = _NOTSET) -> Reply[List[Any]]:
         """Union of sorted sets (Redis 6.2+; options as :meth:`zinterstore`);
         ``withscores`` gives ``(member, score)`` tuples."""
         return self._combine(b"ZUNION", (key,) + keys, with_weights, aggregate, withscores, encoding)
 
-    def zdiff(self, key, *keys, withscores=False, encoding=_NOTSET):
+    def zdiff(self, key: Key, *keys: Key, withscores: bool = False,
+              encoding: Optional[str] = _NOTSET) -> Reply[List[Any]]:
         """Members of the first set missing from the others (Redis 6.2+); ``withscores``
         gives ``(member, score)`` tuples."""
         return self._combine(b"ZDIFF", (key,) + keys, False, None, withscores, encoding)
 
-    def zdiffstore(self, destkey, key, *keys):
+    def zdiffstore(self, destkey: Key, key: Key, *keys: Key) -> Reply[int]:
         """Store :meth:`zdiff` in ``destkey``; returns its size (Redis 6.2+)."""
         return self.execute(b"ZDIFFSTORE", destkey, 1 + len(keys), key, *keys)
 
-    def zintercard(self, key, *keys, limit=None):
+    def zintercard(self, key: Key, *keys: Key, limit: Optional[int] = None) -> Reply[int]:
         """Size of the intersection; counting stops at ``limit`` if given (0 = no limit)
         (Redis 7.0+)."""
         args = []
@@ -422,7 +452,8 @@ class SortedSetCommandsMixin:
 
     # -- scanning --------------------------------------------------------
 
-    def zscan(self, key, cursor=0, match=None, count=None):
+    def zscan(self, key: Key, cursor: Arg = 0, match: Optional[Arg] = None,
+              count: Optional[int] = None) -> Reply[Tuple[int, List[Tuple[Value, float]]]]:
         """One ZSCAN step: ``(next_cursor, [(member, score), ...])``."""
         args = []
         if match is not None:
@@ -431,7 +462,8 @@ class SortedSetCommandsMixin:
             args += [b"COUNT", count]
         return self._execute_converted(_scan_reply, b"ZSCAN", key, cursor, *args)
 
-    def izscan(self, key, *, match=None, count=None):
+    def izscan(self, key: Key, *, match: Optional[Arg] = None,
+               count: Optional[int] = None) -> AsyncIterator[Tuple[Value, float]]:
         """Iterate ``(member, score)`` pairs with ``async for``, scanning on demand."""
         return _ScanIter(lambda cursor: self.zscan(key, cursor, match=match, count=count))
 

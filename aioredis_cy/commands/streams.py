@@ -4,9 +4,13 @@ Entries come back as ``(message_id, OrderedDict(fields))`` tuples; XREAD and
 XREADGROUP flatten their per-stream reply into ``(stream, message_id, fields)``
 tuples; XINFO replies become dicts.
 """
+from __future__ import annotations
+
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import pairs_to_dict, reply_is_ok, wait_convert
 from ._checks import _check_int
 
@@ -129,21 +133,21 @@ def _xread_args(streams, timeout, count, latest_ids, no_ack=False):
     return [*args, b"STREAMS", *streams, *latest_ids]
 
 
-class StreamCommandsMixin:
+class StreamCommandsMixin(CommandsBase):
     """Stream commands mixin (https://redis.io/commands/#stream)."""
 
     def xadd(
         self,
-        stream,
-        fields,
-        message_id=b"*",
-        max_len=None,
-        exact_len=False,
+        stream: Key,
+        fields: Mapping[Key, Arg],
+        message_id: Arg = b"*",
+        max_len: Optional[int] = None,
+        exact_len: bool = False,
         *,
-        min_id=None,
-        limit=None,
-        no_mkstream=False,
-    ):
+        min_id: Optional[Arg] = None,
+        limit: Optional[int] = None,
+        no_mkstream: bool = False,
+    ) -> Reply[Value]:
         """Append an entry with ``fields`` (a mapping); returns its id.
 
         Trims the stream to ``max_len`` entries or drops ids below ``min_id``
@@ -155,24 +159,29 @@ class StreamCommandsMixin:
             raise TypeError(f"fields argument must be a mapping, got {fields!r}")
         if not fields:
             raise ValueError("fields argument must not be empty")
-        args = [b"NOMKSTREAM"] if no_mkstream else []
+        args: List[Any] = [b"NOMKSTREAM"] if no_mkstream else []
         args += _trim_args(max_len, exact_len, min_id, limit)
         args.append(message_id)
         for item in fields.items():
             args.extend(item)
         return self.execute(b"XADD", stream, *args)
 
-    def xrange(self, stream, start="-", stop="+", count=None):
+    def xrange(self, stream: Key, start: Arg = "-", stop: Arg = "+",
+               count: Optional[int] = None) -> Reply[List[Tuple[Value, Dict[Value, Value]]]]:
         """Entries with ids from ``start`` to ``stop``: ``[(id, OrderedDict), ...]``."""
         fut = self.execute(b"XRANGE", stream, start, stop, *_count_args(count))
         return wait_convert(fut, parse_messages)
 
-    def xrevrange(self, stream, start="+", stop="-", count=None):
+    def xrevrange(self, stream: Key, start: Arg = "+", stop: Arg = "-",
+                  count: Optional[int] = None) -> Reply[List[Tuple[Value, Dict[Value, Value]]]]:
         """Entries from ``start`` down to ``stop``, newest first (shape as :meth:`xrange`)."""
         fut = self.execute(b"XREVRANGE", stream, start, stop, *_count_args(count))
         return wait_convert(fut, parse_messages)
 
-    def xread(self, streams, timeout=0, count=None, latest_ids=None):
+    def xread(
+        self, streams: Sequence[Key], timeout: Optional[float] = 0, count: Optional[int] = None,
+        latest_ids: Optional[Sequence[Arg]] = None,
+    ) -> Reply[List[Tuple[Value, Value, Dict[Value, Value]]]]:
         """Read entries after ``latest_ids`` (default ``$``: only new ones) from ``streams``.
 
         Blocks up to ``timeout`` milliseconds (0 = forever, None = don't block).
@@ -184,8 +193,9 @@ class StreamCommandsMixin:
         return self._execute_converted(parse_messages_by_stream, b"XREAD", *args)
 
     def xread_group(
-        self, group_name, consumer_name, streams, timeout=0, count=None, latest_ids=None, no_ack=False
-    ):
+        self, group_name: Arg, consumer_name: Arg, streams: Sequence[Key], timeout: Optional[float] = 0,
+        count: Optional[int] = None, latest_ids: Optional[Sequence[Arg]] = None, no_ack: bool = False,
+    ) -> Reply[List[Tuple[Value, Value, Dict[Value, Value]]]]:
         """:meth:`xread` as ``consumer_name`` of ``group_name``; ``'>'`` as latest id
         means entries never delivered to the group. ``no_ack`` skips the pending list.
 
@@ -195,30 +205,33 @@ class StreamCommandsMixin:
         fut = self.execute(b"XREADGROUP", b"GROUP", group_name, consumer_name, *args)
         return wait_convert(fut, parse_messages_by_stream)
 
-    def xgroup_create(self, stream, group_name, latest_id="$", mkstream=False):
+    def xgroup_create(self, stream: Key, group_name: Arg, latest_id: Arg = "$",
+                      mkstream: bool = False) -> Reply[bool]:
         """Create a consumer group (BusyGroupError if it exists); True on success."""
         args = [b"MKSTREAM"] if mkstream else []
         return self._execute_converted(
             reply_is_ok, b"XGROUP", b"CREATE", stream, group_name, latest_id, *args)
 
-    def xgroup_setid(self, stream, group_name, latest_id="$"):
+    def xgroup_setid(self, stream: Key, group_name: Arg, latest_id: Arg = "$") -> Reply[bool]:
         """Set a group's last delivered id; True on success."""
         return self._execute_converted(reply_is_ok, b"XGROUP", b"SETID", stream, group_name, latest_id)
 
-    def xgroup_destroy(self, stream, group_name):
+    def xgroup_destroy(self, stream: Key, group_name: Arg) -> Reply[bool]:
         """Delete a consumer group; True if it existed."""
         return self._execute_converted(bool, b"XGROUP", b"DESTROY", stream, group_name)
 
-    def xgroup_createconsumer(self, stream, group_name, consumer_name):
+    def xgroup_createconsumer(self, stream: Key, group_name: Arg, consumer_name: Arg) -> Reply[int]:
         """Create a consumer in a group (Redis 6.2+); 1 if created, 0 if it existed."""
         return self.execute(b"XGROUP", b"CREATECONSUMER", stream, group_name, consumer_name)
 
-    def xgroup_delconsumer(self, stream, group_name, consumer_name):
+    def xgroup_delconsumer(self, stream: Key, group_name: Arg, consumer_name: Arg) -> Reply[int]:
         """Delete a consumer from a group; returns how many pending entries it had."""
         fut = self.execute(b"XGROUP", b"DELCONSUMER", stream, group_name, consumer_name)
         return wait_convert(fut, int)
 
-    def xpending(self, stream, group_name, start=None, stop=None, count=None, consumer=None, *, idle=None):
+    def xpending(self, stream: Key, group_name: Arg, start: Optional[Arg] = None, stop: Optional[Arg] = None,
+                 count: Optional[int] = None, consumer: Optional[Arg] = None, *,
+                 idle: Optional[int] = None) -> Reply[List[Any]]:
         """Pending entries of a group, as the raw reply.
 
         Without ``start``/``stop``/``count``: the summary ``[count, min_id, max_id,
@@ -245,7 +258,8 @@ class StreamCommandsMixin:
             args.append(consumer)
         return self.execute(b"XPENDING", stream, group_name, *args)
 
-    def xclaim(self, stream, group_name, consumer_name, min_idle_time, id, *ids):
+    def xclaim(self, stream: Key, group_name: Arg, consumer_name: Arg, min_idle_time: int, id: Arg,
+               *ids: Arg) -> Reply[List[Tuple[Value, Dict[Value, Value]]]]:
         """Take over pending entries idle at least ``min_idle_time`` ms; returns them as
         ``[(id, OrderedDict), ...]``."""
         _check_int("min_idle_time", min_idle_time, 0)
@@ -253,8 +267,9 @@ class StreamCommandsMixin:
         return wait_convert(fut, parse_messages)
 
     def xautoclaim(
-        self, stream, group_name, consumer_name, min_idle_time, start="0-0", count=None, *, justid=False
-    ):
+        self, stream: Key, group_name: Arg, consumer_name: Arg, min_idle_time: int, start: Arg = "0-0",
+        count: Optional[int] = None, *, justid: bool = False,
+    ) -> Reply[Tuple[Value, List[Any], List[Value]]]:
         """Claim pending entries idle at least ``min_idle_time`` ms, scanning from ``start``
         (Redis 6.2+).
 
@@ -269,15 +284,16 @@ class StreamCommandsMixin:
         fut = self.execute(b"XAUTOCLAIM", stream, group_name, consumer_name, min_idle_time, start, *args)
         return wait_convert(fut, _autoclaim_reply, justid=justid)
 
-    def xack(self, stream, group_name, id, *ids):
+    def xack(self, stream: Key, group_name: Arg, id: Arg, *ids: Arg) -> Reply[int]:
         """Acknowledge entries; returns how many were pending."""
         return self.execute(b"XACK", stream, group_name, id, *ids)
 
-    def xdel(self, stream, id):
+    def xdel(self, stream: Key, id: Arg) -> Reply[int]:
         """Delete an entry; returns 1 if it existed, else 0."""
         return self.execute(b"XDEL", stream, id)
 
-    def xtrim(self, stream, max_len, exact_len=False, *, min_id=None, limit=None):
+    def xtrim(self, stream: Key, max_len: Optional[int], exact_len: bool = False, *,
+              min_id: Optional[Arg] = None, limit: Optional[int] = None) -> Reply[int]:
         """Trim to ``max_len`` entries, or (``max_len=None``) drop ids below ``min_id``;
         approximately unless ``exact_len``, ``limit`` capping the evictions. Returns the
         number evicted. ``min_id`` and ``limit`` need Redis 6.2+."""
@@ -285,26 +301,26 @@ class StreamCommandsMixin:
             raise ValueError("give max_len or min_id")
         return self.execute(b"XTRIM", stream, *_trim_args(max_len, exact_len, min_id, limit))
 
-    def xlen(self, stream):
+    def xlen(self, stream: Key) -> Reply[int]:
         """Number of entries in a stream."""
         return self.execute(b"XLEN", stream)
 
-    def xinfo(self, stream):
+    def xinfo(self, stream: Key) -> Reply[Dict[Value, Any]]:
         """Same as :meth:`xinfo_stream`."""
         return self.xinfo_stream(stream)
 
-    def xinfo_consumers(self, stream, group_name):
+    def xinfo_consumers(self, stream: Key, group_name: Arg) -> Reply[List[Dict[Value, Any]]]:
         """Consumers of a group, one dict each."""
         return self._execute_converted(parse_lists_to_dicts, b"XINFO", b"CONSUMERS", stream, group_name)
 
-    def xinfo_groups(self, stream):
+    def xinfo_groups(self, stream: Key) -> Reply[List[Dict[Value, Any]]]:
         """Consumer groups of a stream, one dict each."""
         return self._execute_converted(parse_lists_to_dicts, b"XINFO", b"GROUPS", stream)
 
-    def xinfo_stream(self, stream):
+    def xinfo_stream(self, stream: Key) -> Reply[Dict[Value, Any]]:
         """Stream information as a dict (``first-entry``/``last-entry`` stay raw)."""
         return self._execute_converted(pairs_to_dict, b"XINFO", b"STREAM", stream)
 
-    def xinfo_help(self):
+    def xinfo_help(self) -> Reply[Value]:
         """XINFO's help text, lines joined with newlines."""
         return self._execute_converted(_join_lines, b"XINFO", b"HELP")

@@ -4,9 +4,13 @@ Replies are passed through as they come (bytes, int or None; str when an encodin
 applies) except where aioredis 1.x converted them: status replies become ``True``,
 ``INCRBYFLOAT`` a ``float`` and ``SETNX`` a ``bool``.
 """
+from __future__ import annotations
+
 from collections.abc import Mapping
 from itertools import chain
+from typing import Any, List, Optional, Sequence, Union
 
+from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, reply_is_ok
 from ._checks import _check_int, _check_number, _option
 
@@ -92,7 +96,7 @@ def _lcs_idx(reply):
     return matches, reply[3]
 
 
-class StringCommandsMixin:
+class StringCommandsMixin(CommandsBase):
     """String commands mixin (https://redis.io/commands/#string)."""
 
     SET_IF_NOT_EXIST = "SET_IF_NOT_EXIST"  # NX
@@ -100,19 +104,21 @@ class StringCommandsMixin:
 
     # -- reading and writing values ----------------------------------------
 
-    def append(self, key, value):
+    def append(self, key: Key, value: Arg) -> Reply[int]:
         """Append ``value`` to the string at ``key``; returns the new length."""
         return self.execute(b"APPEND", key, value)
 
-    def get(self, key, *, encoding=_NOTSET):
+    def get(self, key: Key, *, encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """The value of ``key``, or None."""
         return self.execute(b"GET", key, encoding=encoding)
 
-    def getdel(self, key, *, encoding=_NOTSET):
+    def getdel(self, key: Key, *, encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """Return the value of ``key`` (or None) and delete the key (Redis 6.2+)."""
         return self.execute(b"GETDEL", key, encoding=encoding)
 
-    def getex(self, key, *, ex=None, px=None, exat=None, pxat=None, persist=False, encoding=_NOTSET):
+    def getex(self, key: Key, *, ex: Optional[int] = None, px: Optional[int] = None,
+              exat: Optional[int] = None, pxat: Optional[int] = None, persist: bool = False,
+              encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """Return the value of ``key`` (or None) and change its expiry (Redis 6.2+).
 
         At most one of ``ex`` (seconds), ``px`` (milliseconds), ``exat`` (unix time in
@@ -124,7 +130,7 @@ class StringCommandsMixin:
         args = _expiry_args(ex=ex, px=px, exat=exat, pxat=pxat, persist=persist or None)
         return self.execute(b"GETEX", key, *args, encoding=encoding)
 
-    def getrange(self, key, start, end, *, encoding=_NOTSET):
+    def getrange(self, key: Key, start: int, end: int, *, encoding: Optional[str] = _NOTSET) -> Reply[Value]:
         """The substring between byte offsets ``start`` and ``end`` (both inclusive).
 
         :raises TypeError: start or end is not int
@@ -133,15 +139,15 @@ class StringCommandsMixin:
         _check_int("end", end)
         return self.execute(b"GETRANGE", key, start, end, encoding=encoding)
 
-    def getset(self, key, value, *, encoding=_NOTSET):
+    def getset(self, key: Key, value: Arg, *, encoding: Optional[str] = _NOTSET) -> Reply[Optional[Value]]:
         """Set ``key`` to ``value``, returning the old value (or None)."""
         return self.execute(b"GETSET", key, value, encoding=encoding)
 
-    def mget(self, key, *keys, encoding=_NOTSET):
+    def mget(self, key: Key, *keys: Key, encoding: Optional[str] = _NOTSET) -> Reply[List[Optional[Value]]]:
         """Values of all the given keys, as a list (None for a missing key)."""
         return self.execute(b"MGET", key, *keys, encoding=encoding)
 
-    def mset(self, *args):
+    def mset(self, *args: Any) -> Reply[bool]:
         """Set several keys: ``mset(k1, v1, k2, v2, ...)`` or ``mset({k1: v1, ...})``.
 
         :raises TypeError: no arguments, a single argument that is not a mapping, or an odd count
@@ -159,7 +165,7 @@ class StringCommandsMixin:
             raise TypeError("length of pairs must be even number")
         return self._execute_converted(reply_is_ok, b"MSET", *args)
 
-    def msetnx(self, key, value, *pairs):
+    def msetnx(self, key: Key, value: Arg, *pairs: Arg) -> Reply[int]:
         """Set several keys only if none of them exists; returns 1 if set, 0 if not.
 
         :raises TypeError: pairs has an odd length
@@ -170,18 +176,18 @@ class StringCommandsMixin:
 
     def set(
         self,
-        key,
-        value,
+        key: Key,
+        value: Arg,
         *,
-        expire=0,
-        pexpire=0,
-        exist=None,
-        get=False,
-        keepttl=False,
-        exat=None,
-        pxat=None,
-        encoding=_NOTSET,
-    ):
+        expire: float = 0,
+        pexpire: int = 0,
+        exist: Optional[str] = None,
+        get: bool = False,
+        keepttl: bool = False,
+        exat: Optional[int] = None,
+        pxat: Optional[int] = None,
+        encoding: Optional[str] = _NOTSET,
+    ) -> Reply[Union[bool, Value, None]]:
         """Set ``key`` to ``value``; returns True, or False when ``exist`` stopped it.
 
         ``expire``/``pexpire`` set a time to live in seconds/milliseconds (0 = none),
@@ -209,7 +215,7 @@ class StringCommandsMixin:
             return self.execute(b"SET", key, value, *args, b"GET", encoding=encoding)
         return self._execute_converted(reply_is_ok, b"SET", key, value, *args, encoding=encoding)
 
-    def setex(self, key, seconds, value):
+    def setex(self, key: Key, seconds: float, value: Arg) -> Reply[bool]:
         """Set ``key`` with a time to live; a float ``seconds`` goes through :meth:`psetex`.
 
         :raises TypeError: seconds is neither int nor float
@@ -219,7 +225,7 @@ class StringCommandsMixin:
         _check_int("seconds", seconds)
         return self._execute_converted(reply_is_ok, b"SETEX", key, seconds, value)
 
-    def psetex(self, key, milliseconds, value):
+    def psetex(self, key: Key, milliseconds: int, value: Arg) -> Reply[bool]:
         """Set ``key`` with a time to live in milliseconds.
 
         :raises TypeError: milliseconds is not int
@@ -227,11 +233,11 @@ class StringCommandsMixin:
         _check_int("milliseconds", milliseconds)
         return self._execute_converted(reply_is_ok, b"PSETEX", key, milliseconds, value)
 
-    def setnx(self, key, value):
+    def setnx(self, key: Key, value: Arg) -> Reply[bool]:
         """Set ``key`` only if it does not exist; returns whether it was set."""
         return self._execute_converted(bool, b"SETNX", key, value)
 
-    def setrange(self, key, offset, value):
+    def setrange(self, key: Key, offset: int, value: Arg) -> Reply[int]:
         """Overwrite the string at ``key`` from byte ``offset``; returns the new length.
 
         :raises TypeError: offset is not int
@@ -240,12 +246,13 @@ class StringCommandsMixin:
         _check_int("offset", offset, 0)
         return self.execute(b"SETRANGE", key, offset, value)
 
-    def strlen(self, key):
+    def strlen(self, key: Key) -> Reply[int]:
         """Length of the string at ``key`` (0 if missing)."""
         return self.execute(b"STRLEN", key)
 
-    def lcs(self, key1, key2, *, length=False, idx=False, minmatchlen=None, withmatchlen=False,
-            encoding=_NOTSET):
+    def lcs(self, key1: Key, key2: Key, *, length: bool = False, idx: bool = False,
+            minmatchlen: Optional[int] = None, withmatchlen: bool = False,
+            encoding: Optional[str] = _NOTSET) -> Reply[Any]:
         """Longest common subsequence of two strings (Redis 7.0+).
 
         Returns the subsequence itself; with ``length`` only its length; with ``idx`` a
@@ -260,7 +267,7 @@ class StringCommandsMixin:
         if not idx:
             if minmatchlen is not None or withmatchlen:
                 raise ValueError("minmatchlen and withmatchlen need idx")
-            args = [b"LEN"] if length else []
+            args: List[Arg] = [b"LEN"] if length else []
             return self.execute(b"LCS", key1, key2, *args, encoding=encoding)
         args = [b"IDX"]
         if minmatchlen is not None:
@@ -272,11 +279,11 @@ class StringCommandsMixin:
 
     # -- counters ------------------------------------------------------------
 
-    def incr(self, key):
+    def incr(self, key: Key) -> Reply[int]:
         """Add 1 to the integer at ``key``; returns the new value."""
         return self.execute(b"INCR", key)
 
-    def incrby(self, key, increment):
+    def incrby(self, key: Key, increment: int) -> Reply[int]:
         """Add ``increment`` to the integer at ``key``; returns the new value.
 
         :raises TypeError: increment is not int
@@ -284,7 +291,7 @@ class StringCommandsMixin:
         _check_int_as_1x("increment", increment)
         return self.execute(b"INCRBY", key, increment)
 
-    def incrbyfloat(self, key, increment):
+    def incrbyfloat(self, key: Key, increment: float) -> Reply[float]:
         """Add ``increment`` to the number at ``key``; returns the new value as a float.
 
         :raises TypeError: increment is not int or float (1.x refused int too)
@@ -292,11 +299,11 @@ class StringCommandsMixin:
         _check_number("increment", increment)
         return self._execute_converted(float, b"INCRBYFLOAT", key, increment)
 
-    def decr(self, key):
+    def decr(self, key: Key) -> Reply[int]:
         """Subtract 1 from the integer at ``key``; returns the new value."""
         return self.execute(b"DECR", key)
 
-    def decrby(self, key, decrement):
+    def decrby(self, key: Key, decrement: int) -> Reply[int]:
         """Subtract ``decrement`` from the integer at ``key``; returns the new value.
 
         :raises TypeError: decrement is not int
@@ -306,7 +313,7 @@ class StringCommandsMixin:
 
     # -- bits ----------------------------------------------------------------
 
-    def bitcount(self, key, start=None, end=None):
+    def bitcount(self, key: Key, start: Optional[int] = None, end: Optional[int] = None) -> Reply[int]:
         """Number of set bits, optionally between byte offsets ``start`` and ``end``.
 
         :raises TypeError: only one of start and end given, or not int
@@ -320,7 +327,8 @@ class StringCommandsMixin:
             args = [start, end]
         return self.execute(b"BITCOUNT", key, *args)
 
-    def bitpos(self, key, bit, start=None, end=None):
+    def bitpos(self, key: Key, bit: int, start: Optional[int] = None,
+               end: Optional[int] = None) -> Reply[int]:
         """Position of the first bit equal to ``bit``, optionally within a byte range
         (``end`` alone searches from byte 0).
 
@@ -337,7 +345,7 @@ class StringCommandsMixin:
                 args.append(value)
         return self.execute(b"BITPOS", key, bit, *args)
 
-    def getbit(self, key, offset):
+    def getbit(self, key: Key, offset: int) -> Reply[int]:
         """The bit at ``offset`` (0 past the end of the string).
 
         :raises TypeError: offset is not int
@@ -346,7 +354,7 @@ class StringCommandsMixin:
         _check_int("offset", offset, 0)
         return self.execute(b"GETBIT", key, offset)
 
-    def setbit(self, key, offset, value):
+    def setbit(self, key: Key, offset: int, value: int) -> Reply[int]:
         """Set or clear the bit at ``offset``; returns the previous bit.
 
         :raises TypeError: offset is not int
@@ -356,23 +364,23 @@ class StringCommandsMixin:
         _check_bit("value", value)
         return self.execute(b"SETBIT", key, offset, value)
 
-    def bitop_and(self, dest, key, *keys):
+    def bitop_and(self, dest: Key, key: Key, *keys: Key) -> Reply[int]:
         """Store the bitwise AND of the strings in ``dest``; returns its length."""
         return self.execute(b"BITOP", b"AND", dest, key, *keys)
 
-    def bitop_or(self, dest, key, *keys):
+    def bitop_or(self, dest: Key, key: Key, *keys: Key) -> Reply[int]:
         """Store the bitwise OR of the strings in ``dest``; returns its length."""
         return self.execute(b"BITOP", b"OR", dest, key, *keys)
 
-    def bitop_xor(self, dest, key, *keys):
+    def bitop_xor(self, dest: Key, key: Key, *keys: Key) -> Reply[int]:
         """Store the bitwise XOR of the strings in ``dest``; returns its length."""
         return self.execute(b"BITOP", b"XOR", dest, key, *keys)
 
-    def bitop_not(self, dest, key):
+    def bitop_not(self, dest: Key, key: Key) -> Reply[int]:
         """Store the bitwise NOT of the string at ``key`` in ``dest``; returns its length."""
         return self.execute(b"BITOP", b"NOT", dest, key)
 
-    def bitfield(self, key, *operations):
+    def bitfield(self, key: Key, *operations: Sequence[Any]) -> Reply[List[Optional[int]]]:
         """Run BITFIELD sub-commands on ``key``; returns a list with one reply per
         GET/SET/INCRBY (None where ``OVERFLOW FAIL`` stopped an update).
 
@@ -384,7 +392,7 @@ class StringCommandsMixin:
         """
         return self.execute(b"BITFIELD", key, *_bitfield_args(operations, _BITFIELD_ARITY))
 
-    def bitfield_ro(self, key, *operations):
+    def bitfield_ro(self, key: Key, *operations: Sequence[Any]) -> Reply[List[Optional[int]]]:
         """Read-only :meth:`bitfield` (only ``GET`` operations), allowed on replicas (Redis 6.0+)."""
         return self.execute(b"BITFIELD_RO", key, *_bitfield_args(operations, ("GET",)))
 

@@ -9,21 +9,34 @@ On a pool, ``await redis.watch(...)`` takes a connection out of the pool and pin
 the current task: the ``multi_exec()`` created afterwards in that task runs on it, and
 EXEC, DISCARD, ``unwatch()`` or the end of the task gives it back.
 """
+from __future__ import annotations
+
 import asyncio
 import contextvars
 import functools
 import types
+from typing import TYPE_CHECKING, Any, List
 
+from .._buffered import BufferedCommand
 from .._protocol import (
     ENCODING_NOT_GIVEN,
+    BufferedMethod,
     CommandRecorder,
     check_sendable,
     convert_each,
+    fail_records,
     settle_records,
 )
+from .._typing import CommandsBase, Key, Reply
 from ..abc import AbcPool
 from ..errors import MultiExecError, PipelineError, WatchVariableError
 from ..util import wait_ok
+
+if TYPE_CHECKING:
+    # What type checkers see a pipeline offer: every Redis method, which __getattr__ forwards.
+    from . import Redis as _PipelineMethods
+else:
+    _PipelineMethods = object
 
 __all__ = ["TransactionsCommandsMixin", "Pipeline", "MultiExec"]
 
@@ -97,7 +110,7 @@ async def _unwatch_pinned(pin):
         pin.release()
 
 
-class TransactionsCommandsMixin:
+class TransactionsCommandsMixin(CommandsBase):
     """Transaction commands; see https://redis.io/commands/?group=transactions.
 
     >>> tr = redis.multi_exec()
@@ -109,7 +122,7 @@ class TransactionsCommandsMixin:
     1
     """
 
-    def watch(self, key, *keys):
+    def watch(self, key: Key, *keys: Key) -> Reply[bool]:
         """Watch keys for the next MULTI/EXEC block; await it for True.
 
         On a pool the first ``watch()`` of a task takes a connection and pins it to
@@ -123,7 +136,7 @@ class TransactionsCommandsMixin:
             return _watch_pinned(self._pool_or_conn, keys)
         return wait_ok(self._pool_or_conn.execute(b"WATCH", *keys))
 
-    def unwatch(self):
+    def unwatch(self) -> Reply[bool]:
         """Forget all watched keys; on a pool, also gives back the task's pinned connection."""
         if isinstance(self._pool_or_conn, AbcPool):
             pin = _current_pin(self._pool_or_conn)
@@ -131,7 +144,7 @@ class TransactionsCommandsMixin:
                 return _unwatch_pinned(pin)
         return wait_ok(self._pool_or_conn.execute(b"UNWATCH"))
 
-    def multi_exec(self):
+    def multi_exec(self) -> MultiExec:
         """A :class:`MultiExec` buffering commands for one MULTI/EXEC block.
 
         On a pool it runs on the connection pinned by this task's ``watch()``, if any,
@@ -139,7 +152,7 @@ class TransactionsCommandsMixin:
         """
         return _with_cache(MultiExec(self._pool_or_conn, self.__class__), self)
 
-    def pipeline(self):
+    def pipeline(self) -> Pipeline:
         """A :class:`Pipeline` buffering commands to send together (no MULTI/EXEC).
 
         Commands sent concurrently are pipelined anyway; this only guarantees that
@@ -159,8 +172,8 @@ class _CommandBuffer(CommandRecorder):
 
     __slots__ = ("_target",)
 
-    def __init__(self, target, commands: list) -> None:
-        super().__init__(commands)
+    def __init__(self, target, track) -> None:
+        super().__init__(track)
         self._target = target
 
     def execute_pubsub(self, command, *channels):
@@ -215,16 +228,6 @@ def _converted(converter, value):
         return exc
 
 
-def _settle_with(future: asyncio.Future, outcome) -> None:
-    """Settle ``future`` (unless cancelled by its holder) with a reply or an exception."""
-    if future.done():
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
-
-
 def _batch_protocol(conn):
     """The protocol that can take a whole batch in one call, or None (e.g. ``execute`` overridden)."""
     protocol = getattr(conn, "_protocol", None)
@@ -236,7 +239,7 @@ def _batch_protocol(conn):
 
 
 def send_commands(conn, records: list):
-    """Send the commands of ``records`` (``(future, command, args, encoding, converter)`` each) on ``conn``.
+    """Send the commands of ``records`` (``BufferedCommand``s) on ``conn``.
 
     Returns ``(done, refused)``: a future of the list of outcomes (converted reply or
     exception) of the commands sent, in order, settled once every reply is in (even if
@@ -252,10 +255,10 @@ def send_commands(conn, records: list):
 def _send_one_by_one(conn, records: list):
     """``send_commands`` through ``conn.execute``: for connections that override it."""
     replies, refused = [], {}
-    for index, (_future, command, args, encoding, converter) in enumerate(records):
-        kwargs = {} if encoding is ENCODING_NOT_GIVEN else {"encoding": encoding}
+    for index, record in enumerate(records):
+        kwargs = {} if record.encoding is ENCODING_NOT_GIVEN else {"encoding": record.encoding}
         try:
-            replies.append((conn.execute(command, *args, **kwargs), converter))
+            replies.append((conn.execute(record.command, *record.args, **kwargs), record.converter))
         except Exception as exc:  # refused before anything of it was written
             refused[index] = exc
     done = asyncio.get_running_loop().create_future()
@@ -310,14 +313,30 @@ def _drive(coro, step, future: asyncio.Future) -> None:
             functools.partial(_copy_outcome, target=future))
 
 
-def _failed(exc: Exception) -> asyncio.Future:
-    """A future already holding ``exc``."""
+def _track(converters: list, results: list, result):
+    """Register what a pipeline's command method returned as one result of the pipeline.
+
+    A coroutine (a reply converter, or an ``async def`` method) is run at once up to
+    its first wait, so the commands it sends are buffered now, in call order, and
+    its errors raise now; it is resumed (from ``converters``) when the replies are in.
+    """
+    if asyncio.isfuture(result):
+        results.append(result)
+        return result
+    if not asyncio.iscoroutine(result):
+        return result   # not a command (e.g. an iterator): handed back as is
     future = asyncio.get_running_loop().create_future()
-    future.set_exception(exc)
+    try:
+        step = result.send(None)
+    except StopIteration as stop:
+        future.set_result(stop.value)
+    else:
+        converters.append((result, step, future))
+    results.append(future)
     return future
 
 
-class Pipeline:
+class Pipeline(_PipelineMethods):
     """Buffers commands and sends them together on one connection.
 
     >>> pipe = redis.pipeline()
@@ -328,6 +347,8 @@ class Pipeline:
 
     Calling a command checks its arguments at once (TypeError/ValueError) and returns
     a future of its converted result, settled by :meth:`execute`. A pipeline runs once.
+    The future is a :class:`~aioredis_cy._buffered.BufferedCommand`: a future in all
+    but class, which makes an asyncio future only if something waits on it early.
     """
 
     error_class = PipelineError
@@ -335,71 +356,36 @@ class Pipeline:
     _cache_front = None   # the client's CachingFront, if it has a cache
 
     def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
-        self._done = False
         self._pool_or_conn = pool_or_connection
-        self._commands = []     # (command future, command, args, encoding, converter), in call order
-        self._results = []      # one future per command method call
         self._converters = []   # (suspended coroutine, what it waits for, result future)
-        self._plain = True      # each call returned the future of the one command it recorded
+        # (No reference back to the pipeline: it is freed, with its commands, when dropped.)
+        self._buffer = self.buffer_class(pool_or_connection, functools.partial(_track, self._converters))
+        self._commands = self._buffer.records   # every BufferedCommand, in call order
+        self._results = self._buffer.results    # what each command method call returned
         self._outcomes = None   # once settled: (outcome of each command, the exceptions among them)
         self._sent = None       # once sent: the future settled when every reply is in
         self._refused = None    # index in the commands sent -> why it was refused before sending
-        self._direct = []       # commands recorded straight through ``.connection`` (no method)
-        self._owned = 0         # how many commands were recorded up to the end of the last call
-        self._redis = commands_factory(self.buffer_class(pool_or_connection, self._commands))
+        self._redis = commands_factory(self._buffer)
 
-    def __getattr__(self, name):
-        if self._done:
+    @property
+    def _done(self) -> bool:
+        return self._buffer.closed
+
+    def _buffered_method(self, name):
+        """``__getattr__``: the client's method ``name``, recording into this pipeline."""
+        if self._buffer.closed:
             raise AssertionError(_EXECUTED)
         attr = getattr(self._redis, name)
         if not callable(attr):
             return attr
-
-        track, append, commands = self._track, self._results.append, self._commands
-
-        @functools.wraps(attr)
-        def buffered(*args, **kwargs):
-            if self._done:
-                raise AssertionError(_EXECUTED)
-            if len(commands) != self._owned:   # recorded through ``.connection`` since the last call
-                self._direct.extend(commands[self._owned:])
-            try:
-                result = attr(*args, **kwargs)
-            except Exception as exc:  # as in 1.x: the call's future holds its error
-                result = _failed(exc)
-            self._owned = len(commands)
-            if commands and commands[-1][0] is result:   # the usual case, kept inline
-                append(result)
-                return result
-            self._plain = False
-            return track(result)
-
+        buffered = BufferedMethod(self._buffer, attr)
         setattr(self, name, buffered)   # later look-ups skip __getattr__
         return buffered
 
-    def _track(self, result):
-        """Register what a command method returned as one result of the pipeline.
+    if not TYPE_CHECKING:   # hidden from type checkers, so that a misspelt method is reported
+        __getattr__ = _buffered_method
 
-        A coroutine (a reply converter, or an ``async def`` method) is run at once up to
-        its first wait, so the commands it sends are buffered now, in call order, and
-        its errors raise now; it is resumed when the replies are in.
-        """
-        if isinstance(result, asyncio.Future):
-            self._results.append(result)
-            return result
-        if not asyncio.iscoroutine(result):
-            return result   # not a command (e.g. an iterator): handed back as is
-        future = asyncio.get_running_loop().create_future()
-        try:
-            step = result.send(None)
-        except StopIteration as stop:
-            future.set_result(stop.value)
-        else:
-            self._converters.append((result, step, future))
-        self._results.append(future)
-        return future
-
-    async def execute(self, *, return_exceptions=False):
+    async def execute(self, *, return_exceptions: bool = False) -> List[Any]:  # type: ignore[override]
         """Send the buffered commands and return their results, in call order.
 
         Raises :attr:`error_class` with the list of errors if any command failed,
@@ -407,15 +393,15 @@ class Pipeline:
         failed commands' places in the list. Each command's future holds its own
         result or exception either way.
         """
-        if self._done:
+        if self._buffer.closed:
             raise AssertionError(_EXECUTED)
-        self._done = True
+        self._buffer.closed = True
         try:
             if self._commands:
                 await self._run()
             else:
                 self._nothing_to_send()
-            if not (self._plain and len(self._results) == len(self._commands)):   # else all settled
+            if not self._all_plain():   # else all settled
                 pending = [future for future in self._results if not future.done()]
                 if pending:
                     await asyncio.wait(pending)
@@ -472,17 +458,18 @@ class Pipeline:
         self._outcomes = settle_records(self._commands, outcomes, self._refused)
 
     def _convert(self) -> None:
-        converters, self._converters = self._converters, []
+        converters = self._converters[:]
+        del self._converters[:]
         for coro, step, future in converters:
             _drive(coro, step, future)
 
-    def _fail_commands(self, exc: BaseException) -> None:
-        for entry in self._commands:
-            _settle_with(entry[0], exc)
+    def _all_plain(self) -> bool:
+        """Each call returned the one command it recorded, and nothing else was recorded."""
+        return self._buffer.plain and len(self._results) == len(self._commands)
 
     def _fail_all(self, exc: BaseException) -> None:
         """No connection to run on: every command fails with ``exc`` (raised by execute())."""
-        self._fail_commands(exc)
+        fail_records(self._commands, exc)
         self._convert()
         for future in self._results:
             if future.done() and not future.cancelled():
@@ -495,13 +482,13 @@ class Pipeline:
         connection goes back once the last one is in.
         """
         for entry in self._commands:
-            entry[0].cancel()
+            entry.cancel()
         self._convert()
         for future in self._results:
             future.cancel()
 
     def _collect(self, return_exceptions: bool) -> list:
-        if self._outcomes is not None and self._plain and len(self._results) == len(self._commands):
+        if self._outcomes is not None and self._all_plain():
             results, errors = self._outcomes
             self._raise_for(errors, return_exceptions)
             return results
@@ -560,7 +547,7 @@ class MultiExec(Pipeline):
 
     def _send(self, conn) -> asyncio.Future:
         """MULTI, the commands, then EXEC (DISCARD if one was refused); the future of EXEC's outcome."""
-        multi = (None, b"MULTI", (), ENCODING_NOT_GIVEN, None)
+        multi = BufferedCommand(b"MULTI", (), ENCODING_NOT_GIVEN)
         done, self._refused = send_commands(conn, [multi, *self._commands])
         if self._refused:
             self._refusal = next(iter(self._refused.values()))
@@ -600,10 +587,9 @@ class MultiExec(Pipeline):
 
     def _raise_for(self, errors: list, return_exceptions: bool) -> None:
         # As in 1.x, a command sent through ``tr.connection`` is no result, but its error counts.
-        for record in self._direct + self._commands[self._owned:]:
-            future = record[0]
-            if future.done() and not future.cancelled() and future.exception() is not None:
-                errors = [*errors, future.exception()]
+        for record in self._buffer.direct + self._commands[self._buffer.owned:]:
+            if record.done() and not record.cancelled() and record.exception() is not None:
+                errors = [*errors, record.exception()]
         if self._watch_failed and not return_exceptions:
             raise WatchVariableError(errors)
         super()._raise_for(errors, return_exceptions)

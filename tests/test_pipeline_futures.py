@@ -1,0 +1,183 @@
+"""The futures a pipeline's commands return (BufferedCommand): lazy, but futures in every way callers see."""
+import asyncio
+import gc
+import weakref
+
+import pytest
+
+from aioredis_cy.commands import Redis
+from aioredis_cy.errors import ConnectionClosedError, MultiExecError, PipelineError, ReplyError
+
+BATCHES = ["multi_exec", "pipeline"]
+
+
+@pytest.fixture
+async def client(create_connection):
+    """A Redis client on one connection with the parametrized reader, its db flushed."""
+    redis = Redis(await create_connection())
+    await redis.flushdb()
+    return redis
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_future_interface(client, batch):
+    pipe = getattr(client, batch)()
+    fut = pipe.set("k", "v")
+    assert isinstance(fut, asyncio.Future) and asyncio.isfuture(fut)
+    assert fut.get_loop() is asyncio.get_running_loop()
+    assert not fut.done() and not fut.cancelled()
+    with pytest.raises(asyncio.InvalidStateError):
+        fut.result()
+    with pytest.raises(asyncio.InvalidStateError):
+        fut.exception()
+    assert await pipe.execute() == [True]
+    assert fut.done() and fut.result() is True and fut.exception() is None
+    assert not fut.cancel()
+    assert await fut is True
+    assert await asyncio.gather(fut, asyncio.ensure_future(fut)) == [True, True]
+    with pytest.raises(asyncio.InvalidStateError):
+        fut.set_result(False)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_awaited_before_execute(client, batch):
+    await client.set("k", "old")
+    pipe = getattr(client, batch)()
+    first = pipe.get("k")
+    second = pipe.set("k", "new")
+    third = pipe.incr("k")   # fails on the server
+    early = asyncio.ensure_future(first)
+    gathered = asyncio.ensure_future(asyncio.gather(first, second, third, return_exceptions=True))
+    called = []
+    second.add_done_callback(lambda fut: called.append(fut.result()))
+    waited = asyncio.ensure_future(asyncio.wait_for(second, timeout=30))
+    await asyncio.sleep(0)
+    assert not early.done() and not gathered.done()
+    with pytest.raises(PipelineError if batch == "pipeline" else MultiExecError):
+        await pipe.execute()
+    assert await early == b"old"
+    assert await waited is True
+    one, two, three = await gathered
+    assert (one, two) == (b"old", True) and isinstance(three, ReplyError)
+    assert called == [True]
+    assert first.result() == b"old" and isinstance(third.exception(), ReplyError)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_callback_added_after_execute(client, batch):
+    pipe = getattr(client, batch)()
+    fut = pipe.set("k", "v")
+    await pipe.execute()
+    called = asyncio.get_running_loop().create_future()
+    fut.add_done_callback(lambda done: called.set_result(done.result()))
+    assert await called is True
+    assert fut.remove_done_callback(print) == 0
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_cancelled_before_execute(client, batch):
+    pipe = getattr(client, batch)()
+    kept = pipe.set("a", "1")
+    dropped = pipe.set("b", "2")
+    assert dropped.cancel("no longer needed") and dropped.cancelled()
+    assert not dropped.cancel()
+    results = await pipe.execute(return_exceptions=True)
+    assert results[0] is True and isinstance(results[1], asyncio.CancelledError)
+    assert kept.result() is True
+    with pytest.raises(asyncio.CancelledError, match="no longer needed"):
+        dropped.result()
+    with pytest.raises(asyncio.CancelledError):
+        await dropped
+    assert await client.get("b") == b"2"   # sent anyway: the batch leaves whole
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_cancelled_execute_cancels_early_waiters(client, batch):
+    pipe = getattr(client, batch)()
+    fut = pipe.set("k", "v")
+    waiter = asyncio.ensure_future(fut)
+    other = client.get("other")   # another caller's command on the same connection
+    task = asyncio.ensure_future(pipe.execute())
+    for _ in range(100):
+        if pipe._sent is not None:
+            break
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert fut.cancelled()
+    assert await other is None
+    assert await client.get("k") == b"v"   # the replies were read and dropped in order
+    assert await client.ping() == b"PONG"
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_bad_call_holds_its_error(client, batch):
+    pipe = getattr(client, batch)()
+    bad = pipe.incrby("k", "not a number")
+    assert isinstance(bad, asyncio.Future) and bad.done()
+    assert isinstance(bad.exception(), TypeError)
+    with pytest.raises(TypeError):
+        await bad
+    with pytest.raises(PipelineError if batch == "pipeline" else MultiExecError):
+        await pipe.execute()
+
+
+async def test_other_callers_interleaved_with_a_pipeline(client):
+    await client.mset(*[part for i in range(300) for part in (f"key:{i}", f"value:{i}")])
+    pipe = client.pipeline()
+    futures = [pipe.get(f"key:{i}") for i in range(300)]
+    before = [client.get(f"key:{i}") for i in range(0, 300, 7)]
+    running = asyncio.ensure_future(pipe.execute())
+    await asyncio.sleep(0)
+    after = [client.get(f"key:{i}") for i in range(3, 300, 11)]
+    results = await running
+    assert results == [f"value:{i}".encode() for i in range(300)]
+    assert [fut.result() for fut in futures] == results
+    assert await asyncio.gather(*before) == [f"value:{i}".encode() for i in range(0, 300, 7)]
+    assert await asyncio.gather(*after) == [f"value:{i}".encode() for i in range(3, 300, 11)]
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_connection_lost_mid_batch(create_connection, fault_proxy, batch):
+    proxy = await fault_proxy()
+    client = Redis(await create_connection(proxy.address))
+    await client.mset(*[part for i in range(500) for part in (f"key:{i}", f"value:{i:04d}")])
+    pipe = getattr(client, batch)()
+    futures = [pipe.get(f"key:{i}") for i in range(500)]
+    early = asyncio.ensure_future(asyncio.gather(*futures[:10], return_exceptions=True))
+    proxy.cut_after(2000)   # somewhere inside the replies (or the QUEUED lines)
+    with pytest.raises(PipelineError if batch == "pipeline" else MultiExecError) as info:
+        await pipe.execute()
+    assert any(isinstance(error, ConnectionClosedError) for error in info.value.args[1])
+    for i, fut in enumerate(futures):   # each its own value, or the loss: never another's reply
+        outcome = fut.exception() or fut.result()
+        expected = f"value:{i:04d}".encode()
+        assert outcome == expected or isinstance(outcome, ConnectionClosedError), (i, outcome)
+    assert [fut.exception() or fut.result() for fut in futures[:10]] == await early
+    if batch == "pipeline":   # cut after the first replies
+        assert 0 < sum(fut.exception() is None for fut in futures) < len(futures)
+
+
+async def test_pipeline_freed_without_the_garbage_collector(client):
+    pipe = client.pipeline()
+    fut = pipe.set("k", "v")
+    await pipe.execute()
+    ref = weakref.ref(pipe)
+    gc.disable()
+    try:
+        del pipe
+        assert ref() is None
+    finally:
+        gc.enable()
+    assert fut.result() is True
+
+
+async def test_repr_shows_no_arguments(client):
+    pipe = client.pipeline()
+    fut = pipe.connection.execute(b"AUTH", "s3cret-password")   # recorded as it is
+    assert "s3cret" not in repr(fut) and "pending" in repr(fut)
+    await pipe.execute(return_exceptions=True)
+    assert "s3cret" not in repr(fut) and "finished" in repr(fut)
