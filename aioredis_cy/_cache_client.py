@@ -290,16 +290,16 @@ class CachingFront(HitPath):
         return conn._execute_converted(fill, command, *args, encoding=None)
 
     def before_batch(self, records: list) -> Optional[list]:
-        """A pipeline is about to send ``records``: drop what its writes touch (returns those keys;
-        None if it flushes everything)."""
+        """A pipeline is about to send ``records`` (BufferedCommand objects): drop what its writes
+        touch (returns those keys; None if it flushes everything)."""
         keys: list = []
         for record in records:
-            kind, _name = _kind_of(record[1])
+            kind, _name = _kind_of(record.command)
             if kind == _FLUSH:
                 self.cache._invalidate_all()
                 return None
             if kind in (_WRITE, _EXEC):
-                keys += _written_keys(record[2])
+                keys += _written_keys(record.args)
         self.invalidate(keys)
         return keys
 
