@@ -25,7 +25,7 @@ import contextvars
 import functools
 from typing import Dict, Optional, Tuple
 
-from ._cachehit import KIND_READ, HitPath
+from ._cachehit import KIND_READ, HitPath, cache_key, encoded_arg
 from .abc import AbcPool
 from .cache import MAX_KEY_BYTES, MISSING, ClientCache, copy_reply
 from .util import _NOTSET, _convert_later
@@ -108,40 +108,6 @@ def _kind_of(command) -> Tuple[int, bytes]:
     return found
 
 
-def _arg_bytes(arg) -> Optional[bytes]:
-    """An argument as the connection sends it, or None for types whose value may change (bytearray...)."""
-    kind = type(arg)
-    if kind is bytes:
-        return arg
-    if kind is str:
-        return arg.encode("utf-8")
-    if kind is int:
-        return b"%d" % arg
-    if kind is float:
-        return repr(arg).encode("ascii")
-    return None
-
-
-def _cache_key(name: bytes, args: tuple) -> Optional[tuple]:
-    """The cache key of a read: its name and encoded arguments; None when it cannot be cached."""
-    if len(args) == 1:
-        arg = args[0]
-        if type(arg) is not bytes:
-            arg = _arg_bytes(arg)
-            if arg is None:
-                return None
-        return (name, arg)
-    if not args or name == b"EXISTS":   # EXISTS of several keys is not a single-key read
-        return None
-    encoded = [name]
-    for arg in args:
-        arg = _arg_bytes(arg)
-        if arg is None:
-            return None
-        encoded.append(arg)
-    return tuple(encoded)
-
-
 def _check_encoding(encoding) -> None:
     """TypeError/LookupError unless ``encoding`` is None or names a text codec (as the connection checks)."""
     if encoding is None or (type(encoding) is str and encoding in _checked_encodings):
@@ -158,7 +124,7 @@ def _written_keys(args) -> list:
     """The arguments of a write that may be cached keys."""
     keys = []
     for arg in args:
-        arg = _arg_bytes(arg)
+        arg = encoded_arg(arg)
         if arg is not None and len(arg) <= MAX_KEY_BYTES:
             keys.append(arg)
     return keys
@@ -217,11 +183,12 @@ class CachingFront(HitPath):
             if encoding is not _NOTSET:
                 _check_encoding(encoding)
             if not self.in_multi and not _disabled.get():
-                ckey = _cache_key(name, args)
+                ckey = cache_key(name, args)
                 if ckey is not None:
                     raw = self.cache._lookup(ckey)
                     if raw is not MISSING:
-                        return self.ready(raw, encoding, converter)
+                        return self.completed(raw, self.encoding if encoding is _NOTSET else encoding,
+                                              converter)
                     return self.fill(ckey, converter, command, args, encoding)
         elif kind == _WRITE:
             keys = _written_keys(args)
@@ -257,19 +224,6 @@ class CachingFront(HitPath):
         invalidate = self.cache._invalidate_key
         for key in keys:
             invalidate(key)
-
-    def ready(self, raw, encoding, converter):
-        """An already completed future of a cached reply (decoded and converted for this call)."""
-        future = self.loop.create_future()
-        try:
-            value = copy_reply(raw, self.encoding if encoding is _NOTSET else encoding)
-            if converter is not None:
-                value = converter(value)
-        except Exception as exc:
-            future.set_exception(exc)
-        else:
-            future.set_result(value)
-        return future
 
     def fill(self, ckey: tuple, converter, command, args: tuple, encoding):
         """Send a read that missed on a tracked connection, its fill as the converter."""

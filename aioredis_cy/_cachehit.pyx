@@ -11,6 +11,7 @@ import asyncio
 import time
 
 from cpython.bytes cimport PyBytes_CheckExact
+from cpython.float cimport PyFloat_CheckExact
 from cpython.long cimport PyLong_CheckExact
 from cpython.unicode cimport PyUnicode_CheckExact
 
@@ -84,7 +85,7 @@ cdef class HitPath:
 
     cdef object hit(self, object converter, object command, tuple args, object encoding):
         """The completed future of a fresh cached reply, or None to take the Python path."""
-        cdef object found, key, entry, raw, value, future
+        cdef object found, key, entry
         if self.in_multi or not (PyBytes_CheckExact(command) or PyUnicode_CheckExact(command)):
             return None
         found = self.kinds.get(command)
@@ -102,7 +103,12 @@ cdef class HitPath:
             return None
         self.move_to_end(key)
         self.cache._hits += 1
-        raw = entry.value
+        return self.completed(entry.value, encoding, converter)
+
+    cpdef object completed(self, object raw, object encoding, object converter):
+        """An already completed future of a stored reply, decoded with ``encoding`` (None: bytes)
+        and passed through ``converter`` for this call (their exception, if they fail)."""
+        cdef object value, future
         if self.future_kwargs is not None:
             future = PyObject_Call(Future, (), self.future_kwargs)   # skips asyncio's Python create_future
         else:
@@ -125,19 +131,22 @@ cdef class HitPath:
         return future
 
 
-cdef object encoded_arg(object arg):
-    """An argument as the connection sends it, or None (types the Python path judges)."""
+cpdef object encoded_arg(object arg):
+    """An argument as the connection sends it, or None for other types (bytearray, subclasses...),
+    whose value may change or whose encoding is not known here."""
     if PyBytes_CheckExact(arg):
         return arg
     if PyUnicode_CheckExact(arg):
         return (<str>arg).encode("utf-8")
     if PyLong_CheckExact(arg):
         return b"%d" % arg
+    if PyFloat_CheckExact(arg):
+        return repr(arg).encode("ascii")
     return None
 
 
-cdef object cache_key(object name, tuple args):
-    """The cache key of a read (name and encoded arguments), or None to take the Python path."""
+cpdef object cache_key(object name, tuple args):
+    """The cache key of a read of one key: its name and encoded arguments; None when it cannot be cached."""
     cdef Py_ssize_t n = len(args)
     cdef list items
     if n == 1:

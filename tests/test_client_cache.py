@@ -273,8 +273,12 @@ async def test_write_from_another_client_invalidates_within_one_round_trip(cache
     assert await redis.get("k") == b"new"
 
 
-async def test_invalidation_pushed_before_the_reply_wins(cached, other, fault_proxy):
-    # Forced: the server's invalidation of k reaches the client ahead of the reply to the read of k.
+async def _read_overtaken_by_a_write(cached, other, fault_proxy):
+    """A cached client behind a proxy that holds the reply to its GET of k (b"old") and the
+    server's invalidation of k that another client's write made right after.
+
+    Returns ``(redis, proxy, the read's future, reply bytes, push bytes)``, all held.
+    """
     proxy = await fault_proxy()
     redis = await cached(address=proxy.address)
     await other.set("k", "old")
@@ -285,6 +289,12 @@ async def test_invalidation_pushed_before_the_reply_wins(cached, other, fault_pr
     await other.set("k", "new")
     push = _invalidation(b"k")
     assert await asyncio.wait_for(proxy.held(len(reply + push)), HANG) == reply + push
+    return redis, proxy, read, reply, push
+
+
+async def test_invalidation_pushed_before_the_reply_wins(cached, other, fault_proxy):
+    # Forced: the server's invalidation of k reaches the client ahead of the reply to the read of k.
+    redis, proxy, read, reply, push = await _read_overtaken_by_a_write(cached, other, fault_proxy)
     proxy.release(push + reply)
     assert await asyncio.wait_for(read, HANG) == b"old"   # the value when the server read it...
     assert redis.client_cache.entries == 0   # ...never stored
@@ -294,15 +304,7 @@ async def test_invalidation_pushed_before_the_reply_wins(cached, other, fault_pr
 async def test_invalidation_right_behind_the_reply_wins(cached, other, fault_proxy):
     # Reply and invalidation arrive together: the reply is stored in the reply dispatch,
     # so the invalidation behind it drops it before the reader's task even runs.
-    proxy = await fault_proxy()
-    redis = await cached(address=proxy.address)
-    await other.set("k", "old")
-    proxy.hold()
-    read = redis.get("k")
-    reply = _bulk(b"old")
-    await asyncio.wait_for(proxy.held(len(reply)), HANG)
-    await other.set("k", "new")
-    await asyncio.wait_for(proxy.held(len(reply + _invalidation(b"k"))), HANG)
+    redis, proxy, read, _reply, _push = await _read_overtaken_by_a_write(cached, other, fault_proxy)
     proxy.release()
     assert await asyncio.wait_for(read, HANG) == b"old"
     await redis.ping()
