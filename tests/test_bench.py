@@ -1,20 +1,32 @@
-"""Smoke tests of ``python -m aioredis_cy.bench``: tiny sizes, every client found, no speed checks."""
+"""Smoke tests of ``python -m aioredis_cy.bench``: tiny sizes, every client found, no speed checks.
+
+The peers come with the ``bench`` extra; the ones not installed are listed as not
+run, with the reason, and every one that is installed runs every workload it can.
+"""
+import asyncio
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from aioredis_cy.bench.clients import CLIENT_NAMES, find_clients
+from aioredis_cy.bench.workloads import QUICK, Env, all_workloads
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bench(*args):
+def bench(*args, timeout=110):
     return subprocess.run([sys.executable, "-m", "aioredis_cy.bench", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=110)
+                          capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.timeout(240)  # with every peer installed: coredis alone needs ~170 us of CPU per command
 def test_quick_run_of_every_workload(server, tmp_path):
     path = tmp_path / "runs.json"
-    result = bench("--quick", "--runs", "2", "--url", server.url, "--json", str(path))
+    result = bench("--quick", "--runs", "2", "--url", server.url, "--json", str(path), timeout=230)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "vs best peer" in result.stdout
     assert "f.once run 2/2 aioredis_cy" in result.stderr  # plain progress lines when not a TTY
@@ -24,22 +36,29 @@ def test_quick_run_of_every_workload(server, tmp_path):
     meta = document["meta"]
     assert meta["runs"] == 2 and meta["quick"] is True
     assert "aioredis_cy" in meta["clients"]
+    assert set(meta["clients"]) | set(meta["unavailable"]) >= set(CLIENT_NAMES)
+    assert all(meta["unavailable"].values())
     assert document["failures"] == []
 
     ids = [workload["id"] for workload in document["workloads"]]
-    expected = {"a", "b.set", "b.get", "b.pipeline.set", "b.pipeline.get", "b.multi_exec",
-                "c", "d.lrange.bytes", "d.lrange.str", "d.hgetall.bytes",
+    expected = {"a", "b.set", "b.get", "b.mixed", "b.pipeline.set", "b.pipeline.get", "b.pipeline.mixed",
+                "b.multi_exec", "c", "d.lrange.bytes", "d.lrange.str", "d.hgetall.bytes",
                 "d.hgetall.str", "d.get1m.bytes", "d.get1m.str", "e", "f.once", "f.chunks"}
     assert expected <= set(ids)
-    assert ("g.set" in ids) == ("g.set" not in meta["unavailable"])
+    for reference in ("g.set", "g.get", "g.set.p1000", "g.get.p1000"):
+        assert (reference in ids) == (reference not in meta["unavailable"])
 
     for run in document["runs"]:
         assert run["ops"] > 0 and run["wall_s"] > 0 and run["cpu_s"] >= 0
         assert run["run"] in (1, 2)
     summary = {(row["workload"], row["loop"], row["client"]): row for row in document["summary"]}
+    skipped = meta["skipped"]
     for workload in expected - {"f.once", "f.chunks"}:
         for loop in meta["loops"]:
             for client in meta["clients"]:
+                if client in skipped.get(workload, {}):
+                    assert (workload, loop, client) not in summary
+                    continue
                 row = summary[workload, loop, client]
                 assert row["runs"] == 2
                 assert row["ops_per_s"]["min"] <= row["ops_per_s"]["median"] <= row["ops_per_s"]["max"]
@@ -47,6 +66,29 @@ def test_quick_run_of_every_workload(server, tmp_path):
     readers = {client for (workload, _, client) in summary if workload == "f.chunks"}
     assert {"aioredis_cy", "PyReader"} <= readers
     assert "vs_best_peer" in summary["f.chunks", "-", "aioredis_cy"]
+
+
+def test_a_client_lacking_an_option_is_left_out_of_its_workloads_with_the_reason():
+    (spec,), _ = find_clients(["aioredis_cy"])
+    bytes_only = dataclasses.replace(spec, name="bytes-only", lacks={"decode": "no decoding"})
+    env = Env("redis://localhost", [spec, bytes_only], {"asyncio": asyncio.new_event_loop}, QUICK, None)
+    workloads = {workload.id: workload for workload in all_workloads()}
+    for decoded in ("d.lrange.str", "d.hgetall.str", "d.get1m.str"):
+        assert workloads[decoded].skipped(env) == {"bytes-only": "no decoding"}
+        assert [c.client for c in workloads[decoded].contenders(env)] == ["aioredis_cy"]
+    for other in ("a", "b.mixed", "b.pipeline.mixed", "d.lrange.bytes", "e"):
+        assert workloads[other].skipped(env) == {}
+        assert [c.client for c in workloads[other].contenders(env)] == ["aioredis_cy", "bytes-only"]
+
+
+def test_a_missing_peer_is_reported_with_the_reason(monkeypatch):
+    for module in ("aioredis", "redis", "coredis", "glide"):
+        monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    found, missing = find_clients(CLIENT_NAMES)
+    assert [spec.name for spec in found] == ["aioredis_cy"]
+    assert set(missing) == set(CLIENT_NAMES) - {"aioredis_cy"}
+    assert all("Error: " in reason for reason in missing.values())
+    assert "pip install valkey-glide" in missing["valkey-glide"]
 
 
 def test_starts_its_own_server():

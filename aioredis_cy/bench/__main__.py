@@ -122,6 +122,12 @@ def _print_report(meta: Dict[str, Any], workloads: List[Workload], rows: List[Di
         print(f"  {name} {client['version']}: {client['how']}")
     for name, reason in meta["unavailable"].items():
         print(f"  {name}: not run: {reason}")
+    left_out: Dict[tuple, List[str]] = {}
+    for workload_id, clients in meta["skipped"].items():
+        for name, reason in clients.items():
+            left_out.setdefault((name, reason), []).append(workload_id)
+    for (name, reason), ids in left_out.items():
+        print(f"  {name}: not run in {', '.join(ids)}: {reason}")
     print()
     print(format_table(rows, {workload.id: workload.title for workload in workloads}))
     print()
@@ -177,6 +183,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "loops": list(loops), "uvloop": _module_version("uvloop"),
             "hiredis": _module_version("hiredis"),
             "unavailable": unavailable,
+            "skipped": {w.id: w.skipped(env) for w in workloads if w.skipped(env)},
         }
         records, failures = run_workloads(env, workloads, args.runs)
         if args.url is not None:

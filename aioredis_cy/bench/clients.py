@@ -1,17 +1,35 @@
 """The clients under test behind one small interface, and the event loops they run on.
 
 aioredis_cy and aioredis 1.x share an API, so one adapter drives both; redis-py's
-``redis.asyncio`` has its own. Discovery imports each peer and says why one that
-cannot run is left out.
+``redis.asyncio``, coredis and valkey-glide have one each. Discovery imports each
+peer and says why one that cannot run is left out.
 """
 import asyncio
+import contextlib
 import functools
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import aioredis_cy
 
 Args = Tuple[Any, ...]
+Runs = Sequence[Tuple[str, Sequence[Args]]]  # (command name, one argument tuple per call), in order
+Lookup = Callable[[Any, str], Callable[..., Any]]
+
+
+def _issued(target: Any, runs: Runs, lookup: Lookup = getattr) -> List[Any]:
+    """Every call of ``runs`` made on ``target``, in order: the awaitables they returned."""
+    return [method(*args) for name, arglists in runs for method in (lookup(target, name),)
+            for args in arglists]
+
+
+def _buffered(pipe: Any, runs: Runs, lookup: Lookup = getattr) -> None:
+    """Every call of ``runs`` made on an explicit pipeline or batch; what the calls return is dropped."""
+    for name, arglists in runs:
+        method = lookup(pipe, name)
+        for args in arglists:
+            method(*args)
 
 
 class Client:
@@ -19,24 +37,31 @@ class Client:
 
     ``open`` connects (one connection, or a pool of ``pool_size``), and with
     ``subscribe`` also opens a subscriber whose next message ``receive()`` awaits.
+    ``batch`` and ``pipeline`` take *runs*: ``(name, argument tuples)`` pairs, one
+    call per tuple, in order (one run for a single command, many for a mix).
     """
 
+    redis: Any  # what ``open`` connected: the commands are its methods
     receive: Callable[[], Awaitable[Any]]
 
     async def open(self, url: str, *, decode: bool = False, pool_size: Optional[int] = None,
                    subscribe: Optional[str] = None) -> None:
         raise NotImplementedError
 
+    def method(self, target: Any, name: str) -> Callable[..., Any]:
+        """Command ``name`` of the client or of one of its pipelines, called with Redis's argument order."""
+        return getattr(target, name)
+
     def command(self, name: str) -> Callable[..., Awaitable[Any]]:
         """The coroutine function (or future-returning method) for one command."""
-        raise NotImplementedError
+        return self.method(self.redis, name)
 
-    async def batch(self, name: str, arglists: Sequence[Args]) -> None:
-        """Run one command per argument tuple with all of them in flight at once."""
-        raise NotImplementedError
+    async def batch(self, runs: Runs) -> None:
+        """Run every call with all of them in flight at once (concurrent calls, gathered)."""
+        await asyncio.gather(*_issued(self.redis, runs, self.method))
 
-    async def pipeline(self, name: str, arglists: Sequence[Args], transaction: bool) -> None:
-        """Run one command per argument tuple through the client's explicit pipeline (or MULTI/EXEC)."""
+    async def pipeline(self, runs: Runs, transaction: bool) -> None:
+        """Run every call through the client's explicit pipeline (or MULTI/EXEC)."""
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -67,18 +92,9 @@ class AioredisApi(Client):
             (channel,) = await subscriber.subscribe(subscribe)
             self.receive = channel.get
 
-    def command(self, name):
-        return getattr(self.redis, name)
-
-    async def batch(self, name, arglists):
-        method = getattr(self.redis, name)
-        await asyncio.gather(*[method(*args) for args in arglists])
-
-    async def pipeline(self, name, arglists, transaction):
+    async def pipeline(self, runs, transaction):
         pipe = self.redis.multi_exec() if transaction else self.redis.pipeline()
-        method = getattr(pipe, name)
-        for args in arglists:
-            method(*args)
+        _buffered(pipe, runs)
         await pipe.execute()
 
     async def close(self):
@@ -113,23 +129,108 @@ class RedisPy(Client):
             await pubsub.get_message(timeout=None)  # the subscribe confirmation
             self.receive = functools.partial(pubsub.get_message, timeout=None)
 
-    def command(self, name):
-        return getattr(self.redis, name)
+    async def batch(self, runs):
+        await self.pipeline(runs, False)
 
-    async def batch(self, name, arglists):
-        await self.pipeline(name, arglists, False)
-
-    async def pipeline(self, name, arglists, transaction):
+    async def pipeline(self, runs, transaction):
         pipe = self.redis.pipeline(transaction=transaction)
-        method = getattr(pipe, name)
-        for args in arglists:
-            method(*args)
+        _buffered(pipe, runs)
         await pipe.execute()
 
     async def close(self):
         for pubsub in self.pubsubs:
             await pubsub.aclose()
         await self.redis.aclose()
+
+
+class Coredis(Client):
+    """coredis (RESP3 only): concurrent commands share a connection; ``pipeline()`` runs on leaving its block.
+
+    Its client, pipelines and subscribers are async context managers, entered in
+    ``open`` and left in ``close`` (both in the task that times the run).
+    """
+
+    async def open(self, url, *, decode=False, pool_size=None, subscribe=None):
+        import coredis
+
+        self.stack = contextlib.AsyncExitStack()
+        connect = functools.partial(coredis.Redis.from_url, url, decode_responses=decode)
+        self.redis = await self.stack.enter_async_context(connect(max_connections=pool_size or 1))
+        if subscribe is not None:
+            subscriber = await self.stack.enter_async_context(connect(max_connections=1))
+            pubsub = await self.stack.enter_async_context(subscriber.pubsub(channels=[subscribe]))
+            await pubsub.get_message(timeout=None)  # the subscribe confirmation
+            self.receive = functools.partial(pubsub.get_message, timeout=None)
+
+    async def pipeline(self, runs, transaction):
+        async with self.redis.pipeline(transaction=transaction) as pipe:
+            _buffered(pipe, runs)
+
+    async def close(self):
+        await self.stack.aclose()
+
+
+GLIDE_TIMEOUT_MS = 60_000  # valkey-glide's default of 250 ms per request times out on a busy machine
+
+
+def glide_configuration(url: str, **options: Any) -> Any:
+    """A ``GlideClientConfiguration`` for a redis:// URL (glide has no URL parser and no Unix sockets)."""
+    from glide import GlideClientConfiguration, NodeAddress, ServerCredentials
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "redis":
+        raise ValueError(f"valkey-glide is run for redis:// URLs only, not {parts.scheme}://")
+    query = urllib.parse.parse_qs(parts.query)
+    password = parts.password or query.get("password", [None])[0]
+    credentials = None
+    if password:
+        username = urllib.parse.unquote(parts.username) if parts.username else None
+        credentials = ServerCredentials(urllib.parse.unquote(password), username)
+    db = parts.path.strip("/") or query.get("db", ["0"])[0]
+    return GlideClientConfiguration([NodeAddress(parts.hostname or "localhost", parts.port or 6379)],
+                                    credentials=credentials, database_id=int(db),
+                                    request_timeout=GLIDE_TIMEOUT_MS, **options)
+
+
+class Glide(Client):
+    """valkey-glide: a Rust core behind one multiplexed connection per client; ``Batch`` for pipelines.
+
+    Replies are always bytes (no decoding option). PUBLISH takes the message
+    first; ``method`` puts the arguments in Redis's order for the workloads.
+    """
+
+    def __init__(self) -> None:
+        self.opened: List[Any] = []
+
+    async def open(self, url, *, decode=False, pool_size=None, subscribe=None):
+        from glide import GlideClient
+
+        if decode:
+            raise ValueError("valkey-glide returns bytes only")
+        self.redis = await GlideClient.create(glide_configuration(url))
+        self.opened.append(self.redis)
+        if subscribe is not None:
+            subscriber = await GlideClient.create(glide_configuration(url))
+            self.opened.append(subscriber)
+            await subscriber.subscribe({subscribe})
+            self.receive = subscriber.get_pubsub_message
+
+    def method(self, target, name):
+        method = getattr(target, name)
+        if name == "publish":
+            return lambda channel, message: method(message, channel)
+        return method
+
+    async def pipeline(self, runs, transaction):
+        from glide import Batch
+
+        batch = Batch(is_atomic=transaction)
+        _buffered(batch, runs, self.method)
+        await self.redis.exec(batch, raise_on_error=True)
+
+    async def close(self):
+        for client in self.opened:
+            await client.close()
 
 
 @dataclass(frozen=True)
@@ -140,9 +241,10 @@ class ClientSpec:
     version: str
     how: str
     create: Callable[[], Client]
+    lacks: Mapping[str, str] = field(default_factory=dict)  # open() option -> why the client lacks it
 
 
-CLIENT_NAMES = ("aioredis_cy", "aioredis", "redis-py")
+CLIENT_NAMES = ("aioredis_cy", "aioredis", "redis-py", "coredis", "valkey-glide")
 LOOP_NAMES = ("asyncio", "uvloop")
 
 
@@ -182,7 +284,35 @@ def _redis_py() -> ClientSpec:
                       RedisPy)
 
 
-_FINDERS = {"aioredis_cy": _aioredis_cy, "aioredis": _aioredis, "redis-py": _redis_py}
+def _coredis() -> ClientSpec:
+    import coredis
+
+    if int(coredis.__version__.split(".")[0]) < 6:
+        raise RuntimeError(f"coredis {coredis.__version__} is older than 6 (pip install 'coredis>=6.9')")
+    coredis.Config.optimized = True  # its documented switch that drops most run-time argument checks
+    return ClientSpec("coredis", coredis.__version__,
+                      "coredis.Redis, RESP3, Config.optimized = True; concurrent calls share a connection "
+                      "(max_connections=1 on one connection, 10 for the shared pool); explicit "
+                      "pipeline(transaction=False / True) in the pipeline workloads",
+                      Coredis)
+
+
+def _glide() -> ClientSpec:
+    try:
+        import glide  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(f"{exc} (pip install valkey-glide; it has no wheels for Windows)") from exc
+    from importlib.metadata import version
+
+    return ClientSpec("valkey-glide", version("valkey-glide"),
+                      "glide.GlideClient (Rust core, RESP3, one multiplexed connection per client, also for "
+                      f"the 50 tasks of the shared pool), request_timeout={GLIDE_TIMEOUT_MS // 1000} s; "
+                      "Batch(is_atomic=False / True) in the pipeline workloads",
+                      Glide, lacks={"decode": "replies are bytes only: it has no decoding option"})
+
+
+_FINDERS = {"aioredis_cy": _aioredis_cy, "aioredis": _aioredis, "redis-py": _redis_py,
+            "coredis": _coredis, "valkey-glide": _glide}
 
 
 def find_clients(names: Sequence[str]) -> Tuple[List[ClientSpec], Dict[str, str]]:

@@ -139,17 +139,22 @@ def format_table(rows: List[Dict[str, Any]], titles: Dict[str, str]) -> str:
     return "\n".join(out)
 
 
+# aioredis_cy's SET/GET workloads and the redis-benchmark run with as many commands in flight
+REFERENCES = (("b.set", "g.set"), ("b.get", "g.get"), ("b.pipeline.set", "g.set.p1000"),
+              ("b.pipeline.get", "g.get.p1000"), ("b.multi_exec", "g.set.p1000"))
+
+
 def reference_share(rows: List[Dict[str, Any]]) -> List[str]:
     """How close aioredis_cy's pipelined SET/GET (b) gets to redis-benchmark's (g), per loop."""
     shares = []
-    for test in ("set", "get"):
-        reference = [row for row in rows if row["workload"] == f"g.{test}"]
-        ours = [row for row in rows if row["workload"] == f"b.{test}" and row["client"] == SUBJECT]
+    for workload, reference_id in REFERENCES:
+        reference = [row for row in rows if row["workload"] == reference_id]
+        ours = [row for row in rows if row["workload"] == workload and row["client"] == SUBJECT]
         if not reference or not ours:
             continue
         target = reference[0]["ops_per_s"]["median"]
         per_loop = ", ".join(f"{row['loop']} {row['ops_per_s']['median'] / target:.0%}" for row in ours)
-        shares.append(f"aioredis_cy b.{test} vs redis-benchmark {test.upper()}: {per_loop}")
+        shares.append(f"aioredis_cy {workload} vs redis-benchmark {reference_id}: {per_loop}")
     return shares
 
 

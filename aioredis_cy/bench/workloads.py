@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 import aioredis_cy
 from aioredis_cy.parser import reader_class
 
-from .clients import Client, ClientSpec, run_on
+from .clients import Client, ClientSpec, Runs, run_on
 
 PREFIX = "aioredis_cy:bench:"
 SMALL_KEY = PREFIX + "small"
@@ -24,6 +24,9 @@ SMALL_VALUE = b"0123456789abcdef"
 LIST_KEY = PREFIX + "list"
 HASH_KEY = PREFIX + "hash"
 BIG_KEY = PREFIX + "big"
+MIXED_HASH = PREFIX + "mixed:hash"
+MIXED_FIELDS = 10  # HGETALL size in the mixed batch
+MIXED_TTL = 3_600  # EXPIRE seconds in the mixed batch
 CHANNEL = PREFIX + "channel"
 PAYLOAD = b"message-payload-0123456789"
 ELEMENTS = 1_000  # LRANGE and HGETALL reply sizes
@@ -55,7 +58,7 @@ class Sizes:
 
 FULL = Sizes(sequential=10_000, pipelined=200_000, pool=10_000, aggregate=1_000, big=100,
              pubsub=100_000, replies=100_000, parse_time=0.5, reference=200_000)
-QUICK = Sizes(sequential=200, pipelined=3_000, pool=500, aggregate=20, big=3, pubsub=3_000,
+QUICK = Sizes(sequential=200, pipelined=2_000, pool=500, aggregate=20, big=3, pubsub=2_000,
               replies=2_000, parse_time=0.0, reference=2_000)
 
 
@@ -99,6 +102,10 @@ class Workload:
         """Why the workload cannot run here, or None."""
         return None
 
+    def skipped(self, env: Env) -> Dict[str, str]:
+        """The clients of ``env`` left out of this workload, and why (the others are contenders)."""
+        return {}
+
     def contenders(self, env: Env) -> List[Contender]:
         raise NotImplementedError
 
@@ -120,8 +127,22 @@ async def with_redis(url: str, action: Callable[[Any], Awaitable[Any]]) -> Any:
         await redis.wait_closed()
 
 
-def _chunks(arglists: List[tuple], size: int = WINDOW) -> List[List[tuple]]:
-    return [arglists[start:start + size] for start in range(0, len(arglists), size)]
+def _chunks(items: List[Any], size: int = WINDOW) -> List[List[Any]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _runs_of(name: str, arglists: List[tuple]) -> List[Runs]:
+    """``name`` once per argument tuple, WINDOW calls per batch: one run per batch."""
+    return [[(name, chunk)] for chunk in _chunks(arglists)]
+
+
+def _mixed(count: int) -> List[Runs]:
+    """SET, INCR, HGETALL (of MIXED_FIELDS), EXPIRE on per-group keys, repeated; WINDOW calls per batch."""
+    calls = []
+    for key in _keys(count // 4):
+        calls += [("set", [(key, SMALL_VALUE)]), ("incr", [(key + ":n",)]), ("hgetall", [(MIXED_HASH,)]),
+                  ("expire", [(key, MIXED_TTL)])]
+    return _chunks(calls)
 
 
 def _keys(count: int) -> List[str]:
@@ -152,9 +173,15 @@ class ClientWorkload(Workload):
             run_on(asyncio.new_event_loop, lambda: with_redis(env.url, lambda r: fill(r, env.sizes)))
         return self.data(env.sizes)
 
+    def skipped(self, env):
+        return {spec.name: spec.lacks[option] for spec in env.clients for option, value in
+                self.open_options.items() if value and option in spec.lacks}
+
     def contenders(self, env):
+        skipped = self.skipped(env)
         return [Contender(spec.name, loop_name, self._measurer(env, spec, new_loop))
-                for loop_name, new_loop in env.loops.items() for spec in env.clients]
+                for loop_name, new_loop in env.loops.items() for spec in env.clients
+                if spec.name not in skipped]
 
     def _measurer(self, env, spec, new_loop):
         ops = self.count(env.sizes)
@@ -189,22 +216,18 @@ def _repeat(name: str, *args: Any) -> Callable[[Client, int], Awaitable[Any]]:
     return body
 
 
-def _batched(name: str) -> Callable[[Client, List[List[tuple]]], Awaitable[None]]:
-    """Body: each chunk of argument tuples in flight at once, chunk after chunk."""
-
-    async def body(client, chunks):
-        for chunk in chunks:
-            await client.batch(name, chunk)
-
-    return body
+async def _batched(client: Client, batches: List[Runs]) -> None:
+    """Body: each batch's calls in flight at once, batch after batch."""
+    for runs in batches:
+        await client.batch(runs)
 
 
-def _pipelined(name: str, transaction: bool) -> Callable[[Client, List[List[tuple]]], Awaitable[None]]:
-    """Body: each chunk of argument tuples through one explicit pipeline (or MULTI/EXEC), in turn."""
+def _pipelined(transaction: bool) -> Callable[[Client, List[Runs]], Awaitable[None]]:
+    """Body: each batch's calls through one explicit pipeline (or MULTI/EXEC), in turn."""
 
-    async def body(client, chunks):
-        for chunk in chunks:
-            await client.pipeline(name, chunk, transaction)
+    async def body(client, batches):
+        for runs in batches:
+            await client.pipeline(runs, transaction)
 
     return body
 
@@ -229,10 +252,9 @@ async def _fill_hot(redis, sizes):
 class CachedWorkload(ClientWorkload):
     """A ClientWorkload run by aioredis_cy alone, with a ClientCache (RESP3)."""
 
-    def contenders(self, env):
-        return [Contender(spec.name, loop_name, self._measurer(env, spec, new_loop))
-                for loop_name, new_loop in env.loops.items() for spec in env.clients
-                if spec.name == "aioredis_cy"]
+    def skipped(self, env):
+        return {spec.name: "no client-side cache here: see h for it without one"
+                for spec in env.clients if spec.name != "aioredis_cy"}
 
 
 async def _shared_pool(client: Client, count: int) -> None:
@@ -266,18 +288,19 @@ class _Received:
             await self.waiter
 
 
-async def _pubsub(client: Client, chunks: List[List[tuple]]) -> None:
+async def _pubsub(client: Client, batches: List[Runs]) -> None:
     received = _Received()
+    total = sum(len(arglists) for runs in batches for _, arglists in runs)
 
     async def publish():
         sent = 0
-        for chunk in chunks:
+        for runs in batches:
             await received.reach(sent - PUBSUB_LAG)
-            await client.batch("publish", chunk)
-            sent += len(chunk)
+            await client.batch(runs)
+            sent += sum(len(arglists) for _, arglists in runs)
 
     async def subscribe():
-        for _ in range(sum(map(len, chunks))):
+        for _ in range(total):
             if await client.receive() is None:
                 raise RuntimeError("the subscription ended early")
             received.add()
@@ -319,43 +342,64 @@ async def _fill_small(redis, sizes):
     await redis.set(SMALL_KEY, SMALL_VALUE)
 
 
+async def _fill_mixed(redis, sizes):
+    await redis.delete(MIXED_HASH)
+    await redis.hmset_dict(MIXED_HASH, {f"field:{index}": f"value:{index}" for index in range(MIXED_FIELDS)})
+
+
 async def _fill_keys(redis, sizes):
     keys = _keys(sizes.pipelined)
     for start in range(0, len(keys), WINDOW):
         await asyncio.gather(*[redis.set(key, SMALL_VALUE) for key in keys[start:start + WINDOW]])
 
 
+MIXED = "4-command mix"
+
+
+def _mixed_count(sizes: Sizes) -> int:
+    return sizes.pipelined // 4 * 4
+
+
 def _client_workloads() -> List[Workload]:
     batching = ("redis-py: explicit pipeline(transaction=False) of 1,000 commands per batch "
-                "(it has no automatic pipelining); aioredis APIs: 1,000 concurrent calls gathered")
+                "(it has no automatic pipelining); the others: 1,000 concurrent calls gathered; "
+                f"the mix (b.mixed, b.pipeline.mixed): SET, INCR, HGETALL of {MIXED_FIELDS} fields, EXPIRE, "
+                "repeated")
     explicit = ("aioredis APIs: pipeline() / multi_exec(), 1,000 calls then one execute(); "
-                "redis-py: pipeline(transaction=False / True)")
+                "redis-py: pipeline(transaction=False / True); coredis: pipeline(transaction=False / True), "
+                "run on leaving its async with; valkey-glide: exec() of a Batch(is_atomic=False / True)")
     workloads: List[Workload] = [
         ClientWorkload("a", "GET, sequential, 1 connection", lambda s: s.sequential,
                        _repeat("get", SMALL_KEY), fill=_fill_small,
                        expect=lambda reply: reply == SMALL_VALUE),
-        ClientWorkload("b.set", "SET, 1,000 in flight, 1 connection", lambda s: s.pipelined,
-                       _batched("set"),
-                       data=lambda s: _chunks([(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
+        ClientWorkload("b.set", "SET, 1,000 in flight, 1 connection", lambda s: s.pipelined, _batched,
+                       data=lambda s: _runs_of("set", [(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
                        fill=_fill_keys, note=batching),
-        ClientWorkload("b.get", "GET, 1,000 in flight, 1 connection", lambda s: s.pipelined,
-                       _batched("get"), data=lambda s: _chunks([(k,) for k in _keys(s.pipelined)]),
+        ClientWorkload("b.get", "GET, 1,000 in flight, 1 connection", lambda s: s.pipelined, _batched,
+                       data=lambda s: _runs_of("get", [(k,) for k in _keys(s.pipelined)]),
                        fill=_fill_keys, note=batching),
+        ClientWorkload("b.mixed", f"{MIXED}, 1,000 in flight, 1 connection", _mixed_count, _batched,
+                       data=lambda s: _mixed(s.pipelined), fill=_fill_mixed, note=batching),
         ClientWorkload("b.pipeline.set", "SET, pipeline() of 1,000, 1 connection", lambda s: s.pipelined,
-                       _pipelined("set", False),
-                       data=lambda s: _chunks([(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
+                       _pipelined(False),
+                       data=lambda s: _runs_of("set", [(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
                        fill=_fill_keys, note=explicit),
         ClientWorkload("b.pipeline.get", "GET, pipeline() of 1,000, 1 connection", lambda s: s.pipelined,
-                       _pipelined("get", False), data=lambda s: _chunks([(k,) for k in _keys(s.pipelined)]),
+                       _pipelined(False), data=lambda s: _runs_of("get", [(k,) for k in _keys(s.pipelined)]),
                        fill=_fill_keys, note=explicit),
+        ClientWorkload("b.pipeline.mixed", f"{MIXED}, pipeline() of 1,000, 1 connection", _mixed_count,
+                       _pipelined(False), data=lambda s: _mixed(s.pipelined), fill=_fill_mixed,
+                       note=explicit),
         ClientWorkload("b.multi_exec", "SET, multi_exec() of 1,000, 1 connection", lambda s: s.pipelined,
-                       _pipelined("set", True),
-                       data=lambda s: _chunks([(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
+                       _pipelined(True),
+                       data=lambda s: _runs_of("set", [(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
                        fill=_fill_keys, note=explicit),
         ClientWorkload("c", f"GET, {TASKS} tasks, pool of {POOL_SIZE}", lambda s: s.pool // TASKS * TASKS,
                        _shared_pool, fill=_fill_small, pool_size=POOL_SIZE,
                        note="aioredis APIs: create_redis_pool(minsize=10, maxsize=10); redis-py: "
-                            "BlockingConnectionPool(max_connections=10); 10 connections open before timing"),
+                            "BlockingConnectionPool(max_connections=10); 10 connections open before timing; "
+                            "coredis: max_connections=10, opened on demand; valkey-glide: one multiplexed "
+                            "client"),
     ]
     reads = [
         ("lrange", f"LRANGE of {ELEMENTS:,}", _repeat("lrange", LIST_KEY, 0, -1), _fill_list, _items_of,
@@ -370,7 +414,7 @@ def _client_workloads() -> List[Workload]:
                 f"d.{name}.{kind.__name__}", f"{title}, as {kind.__name__}", count, body,
                 fill=fill, expect=check(kind), decode=decode,
                 note="decoding: aioredis APIs create_redis(encoding='utf-8'); "
-                     "redis-py decode_responses=True"))
+                     "redis-py and coredis decode_responses=True; valkey-glide returns bytes only"))
     hot = "GET of 1,000 hot keys, 100 reads per write, sequential, 1 connection"
     workloads.append(ClientWorkload(
         "h", hot, lambda s: s.sequential, _hot_reads, fill=_fill_hot,
@@ -382,10 +426,10 @@ def _client_workloads() -> List[Workload]:
              f"{CACHED_FACTOR}x the operations of h"))
     workloads.append(ClientWorkload(
         "e", "pub/sub messages, end to end", lambda s: s.pubsub, _pubsub,
-        data=lambda s: _chunks([(CHANNEL, PAYLOAD)] * s.pubsub), subscribe=CHANNEL,
+        data=lambda s: _runs_of("publish", [(CHANNEL, PAYLOAD)] * s.pubsub), subscribe=CHANNEL,
         note="one publisher sending 1,000 PUBLISH at a time (redis-py: explicit pipeline), one subscriber "
-             f"(aioredis APIs: Channel.get(); redis-py: PubSub.get_message()); publisher at most "
-             f"{PUBSUB_LAG:,} messages ahead"))
+             "(aioredis APIs: Channel.get(); redis-py and coredis: PubSub.get_message(); valkey-glide: "
+             f"get_pubsub_message()); publisher at most {PUBSUB_LAG:,} messages ahead"))
     return workloads
 
 

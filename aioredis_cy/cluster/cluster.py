@@ -3,6 +3,7 @@ import asyncio
 import functools
 import random
 import time
+import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import ConnectionClosedError, PoolClosedError, ReplyError
@@ -21,6 +22,7 @@ from .errors import (
     redirect_error,
 )
 from .keys import READ_ONLY, normalized, slot_of, static_keys
+from .pubsub import ClusterSubscriptions
 from .state import ClusterNode, ClusterState, parse_cluster_slots
 
 __all__ = ["Cluster", "create_cluster"]
@@ -114,6 +116,7 @@ class Cluster:
         self._last_refresh = 0.0
         self._closed = False
         self.refresh_count = 0
+        self._subscriptions = ClusterSubscriptions(self)
 
     def __repr__(self) -> str:
         return f"<Cluster startup={self._startup} state={self._state!r}>"
@@ -350,21 +353,28 @@ class Cluster:
             pool.release(conn)
 
     def execute_pubsub(self, command, *channels):
-        """Subscribe-family commands on one node's pub/sub connection (classic pub/sub is cluster-wide)."""
-        return self._execute_pubsub(command, channels)
+        """A subscribe-family command; an awaitable of the confirmations (see cluster/pubsub.py)."""
+        return self._subscriptions.execute(command, channels)
 
-    async def _execute_pubsub(self, command, channels):
-        name = normalized(command)
-        if name in (b"ssubscribe", b"sunsubscribe") and channels:
-            addr = self.slot_master(self.determine_slot(*channels)).addr
-        else:
-            addr = self._pubsub_addr()
-        pool = await self.create_pool_by_addr(addr)
-        return await pool.execute_pubsub(command, *channels)
+    @property
+    def pubsub_channels(self):
+        """Read-only dict of the subscribed channels and shard channels by name."""
+        return types.MappingProxyType(self._subscriptions.channels("channel", "shard"))
 
-    def _pubsub_addr(self) -> Address:
-        masters = sorted(node.addr for node in self.get_cluster_state().masters())
-        return masters[0]
+    @property
+    def sharded_pubsub_channels(self):
+        """Read-only dict of the subscribed shard channels by name."""
+        return types.MappingProxyType(self._subscriptions.channels("shard"))
+
+    @property
+    def pubsub_patterns(self):
+        """Read-only dict of the subscribed patterns by name."""
+        return types.MappingProxyType(self._subscriptions.channels("pattern"))
+
+    @property
+    def in_pubsub(self) -> int:
+        """The number of subscriptions."""
+        return self._subscriptions.count
 
     async def all_pools(self) -> List[Any]:
         """The pools of every primary."""
@@ -406,6 +416,7 @@ class Cluster:
         if self._closed:
             return
         self._closed = True
+        self._subscriptions.close()
         for task in (self._refresh_task, self._reload_task):
             if task is not None:
                 task.cancel()
@@ -422,6 +433,7 @@ class Cluster:
         for pool in list(self._pools.values()):
             pool.close()
             await pool.wait_closed()
+        await self._subscriptions.wait_closed()
 
 
 async def create_cluster(startup_nodes, **options) -> Cluster:

@@ -21,7 +21,7 @@ for _names, _spec in (
      "zcard zcount zrange zrangebyscore zrevrange zrevrangebyscore zrank zrevrank zremrangebyrank "
      "zremrangebyscore zrangebylex zrevrangebylex zlexcount zremrangebylex zscan zpopmin zpopmax zmscore "
      "zrandmember pfadd geoadd geodist geohash geopos georadius georadiusbymember geosearch xadd xrange "
-     "xrevrange xlen xtrim xdel xack xpending xclaim xautoclaim xsetid sort sort_ro", _ONE),
+     "xrevrange xlen xtrim xdel xack xpending xclaim xautoclaim xsetid sort sort_ro spublish", _ONE),
     ("del exists unlink touch mget sinter sunion sdiff sinterstore sunionstore sdiffstore pfcount "
      "pfmerge watch", _ALL),
     ("mset msetnx", (0, -1, 2)),
