@@ -1,7 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """The cache hit path in C: a cached read of one key answered with a completed future.
 
-``HitPath`` is the base of :class:`aioredis_cy._cache_client.CachingFront`. Its
+``Entry`` is one stored reply and ``CacheCore`` the base of ``ClientCache`` holding the
+hit counter, so that a hit touches no Python-level attribute. ``HitPath`` is the base of :class:`aioredis_cy._cache_client.CachingFront`. Its
 ``execute`` and ``execute_converted`` answer the common case themselves (a cacheable
 command of one str or bytes key, found and fresh, outside MULTI and
 ``cache_disabled()``) and hand everything else to the front's Python ``send``, which
@@ -30,10 +31,41 @@ cdef object _monotonic = time.monotonic
 cdef object Future = asyncio.Future
 
 
+cdef class Entry:
+    """One stored reply: its raw value, estimated size, expiry (``time.monotonic``), the tracker
+    of the connection that filled it and its Redis key.
+
+    ``future``, once a hit made it, is the completed future handed to every later hit of an
+    immutable value (bytes, str, int, None) decoded with ``future_encoding`` on ``future_loop``.
+    """
+
+    cdef public object value
+    cdef public Py_ssize_t size
+    cdef public double expires
+    cdef public object owner
+    cdef public object key
+    cdef public object future
+    cdef public object future_encoding
+    cdef public object future_loop
+
+    def __init__(self, value, Py_ssize_t size, double expires, owner, key):
+        self.value = value
+        self.size = size
+        self.expires = expires
+        self.owner = owner
+        self.key = key
+
+
+cdef class CacheCore:
+    """The part of a ClientCache the hit path updates: the hit counter."""
+
+    cdef public long long _hits
+
+
 cdef class HitPath:
     """Serves cache hits in C; see the module docstring."""
 
-    cdef public object cache        # the ClientCache
+    cdef public CacheCore cache     # the ClientCache
     cdef public object entries      # its OrderedDict of entries (the same object for its lifetime)
     cdef public dict kinds          # command as given -> (kind, canonical name)
     cdef public set encodings       # encodings known to be valid text codecs
@@ -46,7 +78,7 @@ cdef class HitPath:
     cdef object entries_get
     cdef dict future_kwargs         # {'loop': loop} when its create_future() makes plain asyncio futures
 
-    def __init__(self, cache, entries, dict kinds, set encodings, disabled, loop, encoding, copy_reply):
+    def __init__(self, CacheCore cache, entries, dict kinds, set encodings, disabled, loop, encoding, copy_reply):
         self.cache = cache
         self.entries = entries
         self.move_to_end = entries.move_to_end
@@ -99,11 +131,26 @@ cdef class HitPath:
         if key is None or self.disabled.get():
             return None
         entry = self.entries_get(key)
-        if entry is None or entry.expires < _monotonic():
+        if entry is None or (<Entry>entry).expires < _monotonic():
             return None
         self.move_to_end(key)
         self.cache._hits += 1
-        return self.completed(entry.value, encoding, converter)
+        return self.shared(<Entry>entry, encoding, converter)
+
+    cdef object shared(self, Entry entry, object encoding, object converter):
+        """The completed future of a hit; one per entry for immutable values without a converter."""
+        cdef object raw = entry.value
+        cdef object future = entry.future
+        if converter is not None:
+            return self.completed(raw, encoding, converter)
+        if future is not None and entry.future_encoding is encoding and entry.future_loop is self.loop:
+            return future
+        future = self.completed(raw, encoding, None)
+        if PyBytes_CheckExact(raw) or raw is None or PyLong_CheckExact(raw):
+            entry.future = future
+            entry.future_encoding = encoding
+            entry.future_loop = self.loop
+        return future
 
     cpdef object completed(self, object raw, object encoding, object converter):
         """An already completed future of a stored reply, decoded with ``encoding`` (None: bytes)

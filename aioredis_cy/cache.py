@@ -18,6 +18,8 @@ import time
 from collections import OrderedDict
 from typing import Any, Dict, Optional, Set, Tuple
 
+from ._cachehit import CacheCore, Entry
+
 __all__ = ["ClientCache"]
 
 _MODES = ("default", "broadcast")
@@ -36,19 +38,6 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
-
-
-class _Entry:
-    """One stored reply: its raw value, estimated size, expiry time, filling connection and Redis key."""
-
-    __slots__ = ("value", "size", "expires", "owner", "key")
-
-    def __init__(self, value, size: int, expires: float, owner, key: bytes) -> None:
-        self.value = value
-        self.size = size
-        self.expires = expires
-        self.owner = owner
-        self.key = key
 
 
 class Fill:
@@ -139,7 +128,7 @@ def _prefix_bytes(prefix) -> bytes:
     raise TypeError(f"prefixes must be str or bytes, got {type(prefix).__name__}")
 
 
-class ClientCache:
+class ClientCache(CacheCore):
     """A client-side cache of read-only commands, kept right by the server's invalidations.
 
     Pass it as ``client_cache=`` to :func:`~aioredis_cy.create_redis` or
@@ -177,12 +166,11 @@ class ClientCache:
         self._ttl = ttl
         self._mode = mode
         self._prefixes = prefixes
-        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()   # in LRU order, oldest first
+        self._entries: OrderedDict[tuple, Entry] = OrderedDict()   # in LRU order, oldest first
         self._by_key: Dict[_Key, Set[tuple]] = {}    # Redis key -> the cache keys of its entries
         self._pending: Dict[_Key, Dict[tuple, Fill]] = {}   # Redis key -> cache key -> latest fill
         self._trackers: Dict[Any, Any] = {}   # connection -> its tracker (see _cache_client)
         self._bytes = 0
-        self._hits = 0
         self._misses = 0
         self._invalidations = 0
         self._evictions = 0
@@ -346,7 +334,7 @@ class ClientCache:
         if size > self._max_bytes:
             return
         expires = math.inf if self._ttl is None else _clock() + self._ttl
-        self._entries[ckey] = _Entry(raw, size, expires, owner, key)
+        self._entries[ckey] = Entry(raw, size, expires, owner, key)
         ckeys = self._by_key.get(key)
         if ckeys is None:
             ckeys = self._by_key[key] = set()
@@ -359,11 +347,11 @@ class ClientCache:
             self._unlink(oldest, entry)
             self._evictions += 1
 
-    def _remove(self, ckey: tuple, entry: _Entry) -> None:
+    def _remove(self, ckey: tuple, entry: Entry) -> None:
         del self._entries[ckey]
         self._unlink(ckey, entry)
 
-    def _unlink(self, ckey: tuple, entry: _Entry) -> None:
+    def _unlink(self, ckey: tuple, entry: Entry) -> None:
         """Forget an entry already taken out of ``_entries``: its size, index and owner links."""
         self._bytes -= entry.size
         ckeys = self._by_key.get(entry.key)
