@@ -17,7 +17,7 @@ class CacheCore:
     _hits: int
 
 class HitPath:
-    cache: CacheCore
+    cache: Any   # the ClientCache (a CacheCore)
     entries: Any
     kinds: dict
     encodings: set

@@ -2,9 +2,10 @@
 """The cache hit path in C: a cached read of one key answered with a completed future.
 
 ``Entry`` is one stored reply and ``CacheCore`` the base of ``ClientCache`` holding the
-hit counter, so that a hit touches no Python-level attribute. ``HitPath`` is the base of :class:`aioredis_cy._cache_client.CachingFront`. Its
-``execute`` and ``execute_converted`` answer the common case themselves (a cacheable
-command of one str or bytes key, found and fresh, outside MULTI and
+hit counter, so that a hit touches no Python-level attribute. ``HitPath`` is the base
+of :class:`aioredis_cy._cache_client.CachingFront`. Its ``execute``,
+``execute_converted`` and ``get`` answer the common case themselves (a cacheable
+command whose arguments are str, bytes or numbers, found and fresh, outside MULTI and
 ``cache_disabled()``) and hand everything else to the front's Python ``send``, which
 is the complete (and reference) implementation.
 """
@@ -78,7 +79,8 @@ cdef class HitPath:
     cdef object entries_get
     cdef dict future_kwargs         # {'loop': loop} when its create_future() makes plain asyncio futures
 
-    def __init__(self, CacheCore cache, entries, dict kinds, set encodings, disabled, loop, encoding, copy_reply):
+    def __init__(self, CacheCore cache, entries, dict kinds, set encodings, disabled, loop, encoding,
+                 copy_reply):
         self.cache = cache
         self.entries = entries
         self.move_to_end = entries.move_to_end
@@ -193,7 +195,7 @@ cpdef object encoded_arg(object arg):
 
 
 cpdef object cache_key(object name, tuple args):
-    """The cache key of a read of one key: its name and encoded arguments; None when it cannot be cached."""
+    """The cache key of a read of one key: its name and encoded arguments (None: not cacheable)."""
     cdef Py_ssize_t n = len(args)
     cdef list items
     if n == 1:
