@@ -164,12 +164,19 @@ class CachingFront(HitPath):
         self.multi_keys: list = []   # what the writes queued since a MULTI (single connection) touch
 
     def attach(self, redis) -> None:
-        """Make ``redis`` send its commands through this front."""
+        """Make ``redis`` send its commands through this front.
+
+        ValueError for a client class that overrides ``execute``: the cache would bypass it.
+        """
+        from .commands import Redis
+        from .commands.string import StringCommandsMixin
+
+        if type(redis).execute is not Redis.execute:
+            raise ValueError(f"client_cache needs a commands_factory that keeps Redis.execute; "
+                             f"{type(redis).__name__} overrides it")
         redis.execute = self.execute
         redis._execute_converted = self.execute_converted
         redis._cache_front = self
-        from .commands.string import StringCommandsMixin
-
         if type(redis).get is StringCommandsMixin.get:
             redis.get = self.get   # the hottest read, straight into C
 

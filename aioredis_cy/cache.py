@@ -262,9 +262,18 @@ class ClientCache(CacheCore):
     # -- what the client side calls ---------------------------------------------------
 
     def _bind(self, client) -> None:
-        if self._client is not None and self._client is not client:
-            raise ValueError("this ClientCache is already used by another client: make one per client")
-        self._client = client
+        """Serve ``client`` from now on (None: only check that a new client may be served).
+
+        A cache serves one client at a time: ValueError while the one it serves is open.
+        Taken over from a closed client, it starts empty.
+        """
+        previous = self._client
+        if previous is not None and previous is not client:
+            if not previous.closed:
+                raise ValueError("this ClientCache is already used by another client: make one per client")
+            self.clear()
+        if client is not None:
+            self._client = client
 
     def _accepts(self, key: _Key) -> bool:
         """Whether entries of the Redis key ``key`` may be stored (broadcast mode: its prefixes)."""

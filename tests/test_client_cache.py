@@ -227,11 +227,27 @@ async def test_needs_protocol_3(create_redis, create_redis_pool):
             await create(client_cache={}, protocol=3)
 
 
-async def test_one_cache_per_client(cached):
+async def test_one_cache_per_client(cached, other):
     cache = ClientCache()
-    await cached(cache=cache)
+    first = await cached(cache=cache)
     with pytest.raises(ValueError, match="another client"):
         await cached(cache=cache, pool=True)
+    await other.set("k", "v")
+    await first.get("k")
+    first.close()
+    await first.wait_closed()
+    second = await cached(cache=cache, pool=True)   # taken over from a closed client: empty
+    assert cache.entries == 0 and await second.get("k") == b"v" and cache.entries == 1
+
+
+async def test_commands_factory_that_overrides_execute(cached):
+    class Logged(aioredis_cy.Redis):
+        def execute(self, command, *args, **kwargs):
+            return super().execute(command, *args, **kwargs)
+
+    with pytest.raises(ValueError, match="overrides"):
+        await cached(commands_factory=Logged)
+    await cached(commands_factory=type("Plain", (aioredis_cy.Redis,), {}))   # no override: fine
 
 
 @pytest.mark.parametrize("pool", [False, True])

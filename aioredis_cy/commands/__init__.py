@@ -296,10 +296,10 @@ async def create_redis(address: Address, *, db: Optional[int] = None, password: 
         await track_connection(client_cache, conn)
         redis = commands_factory(conn)
         client_cache._bind(redis)
+        CachingFront(client_cache, conn).attach(redis)
     except BaseException:
         conn.close()
         raise
-    CachingFront(client_cache, conn).attach(redis)
     return redis
 
 
@@ -333,11 +333,11 @@ async def create_redis_pool(address: Address, *, db: Optional[int] = None, passw
     if client_cache is not None:
         try:
             client_cache._bind(redis)
+            CachingFront(client_cache, pool).attach(redis)
         except BaseException:
             pool.close()
             await pool.wait_closed()
             raise
-        CachingFront(client_cache, pool).attach(redis)
     return redis
 
 
