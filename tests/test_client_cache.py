@@ -191,15 +191,26 @@ async def other(create_redis):
     return client
 
 
-@pytest.fixture
-def cached(create_redis, create_redis_pool, parser):
-    """Factory: ``await cached(pool=False, cache=None, address=None, **kw)`` -> a client with a cache."""
+def _cached_factory(create_redis, create_redis_pool, parser=None):
     async def factory(pool=False, cache=None, address=None, **kwargs):
         cache = ClientCache() if cache is None else cache
         create = create_redis_pool if pool else create_redis
         return await create(address, protocol=3, client_cache=cache, parser=parser, **kwargs)
 
     return factory
+
+
+@pytest.fixture
+def cached(create_redis, create_redis_pool, parser):
+    """Factory: ``await cached(pool=False, cache=None, address=None, **kw)`` -> a client with a
+    cache, with each reader (for what the reader takes part in: replies, pushes, decoding)."""
+    return _cached_factory(create_redis, create_redis_pool, parser)
+
+
+@pytest.fixture
+def cached_default(create_redis, create_redis_pool):
+    """``cached`` with the default reader only (the cache's own logic)."""
+    return _cached_factory(create_redis, create_redis_pool)
 
 
 async def _sync(redis):
@@ -227,27 +238,27 @@ async def test_needs_protocol_3(create_redis, create_redis_pool):
             await create(client_cache={}, protocol=3)
 
 
-async def test_one_cache_per_client(cached, other):
+async def test_one_cache_per_client(cached_default, other):
     cache = ClientCache()
-    first = await cached(cache=cache)
+    first = await cached_default(cache=cache)
     with pytest.raises(ValueError, match="another client"):
-        await cached(cache=cache, pool=True)
+        await cached_default(cache=cache, pool=True)
     await other.set("k", "v")
     await first.get("k")
     first.close()
     await first.wait_closed()
-    second = await cached(cache=cache, pool=True)   # taken over from a closed client: empty
+    second = await cached_default(cache=cache, pool=True)   # taken over from a closed client: empty
     assert cache.entries == 0 and await second.get("k") == b"v" and cache.entries == 1
 
 
-async def test_commands_factory_that_overrides_execute(cached):
+async def test_commands_factory_that_overrides_execute(cached_default):
     class Logged(aioredis_cy.Redis):
         def execute(self, command, *args, **kwargs):
             return super().execute(command, *args, **kwargs)
 
     with pytest.raises(ValueError, match="overrides"):
-        await cached(commands_factory=Logged)
-    await cached(commands_factory=type("Plain", (aioredis_cy.Redis,), {}))   # no override: fine
+        await cached_default(commands_factory=Logged)
+    await cached_default(commands_factory=type("Plain", (aioredis_cy.Redis,), {}))   # no override: fine
 
 
 @pytest.mark.parametrize("pool", [False, True])
@@ -346,8 +357,8 @@ async def test_concurrent_misses_with_an_invalidation_between(cached, other, fau
     assert await redis.get("k") == b"new"
 
 
-async def test_concurrent_misses_of_one_key(cached, other):
-    redis = await cached(pool=True, minsize=4, maxsize=4)
+async def test_concurrent_misses_of_one_key(cached_default, other):
+    redis = await cached_default(pool=True, minsize=4, maxsize=4)
     await other.set("k", "v")
     assert await asyncio.gather(*[redis.get("k") for _ in range(20)]) == [b"v"] * 20
     cache = redis.client_cache
@@ -355,8 +366,8 @@ async def test_concurrent_misses_of_one_key(cached, other):
     assert await redis.get("k") == b"v" and cache.hits == 1
 
 
-async def test_lost_pool_connection_drops_what_it_filled(cached, other):
-    redis = await cached(pool=True, minsize=2, maxsize=2)
+async def test_lost_pool_connection_drops_what_it_filled(cached_default, other):
+    redis = await cached_default(pool=True, minsize=2, maxsize=2)
     cache = redis.client_cache
     await other.mset("a", "1", "b", "2")
     with await redis as one, await redis as two:
@@ -383,8 +394,8 @@ async def test_connection_cut_drops_its_entries(cached, other, fault_proxy):
     assert redis.client_cache.entries == 0 and not redis.client_cache._trackers
 
 
-async def test_eviction_under_limits(cached, other):
-    redis = await cached(cache=ClientCache(max_entries=3))
+async def test_eviction_under_limits(cached_default, other):
+    redis = await cached_default(cache=ClientCache(max_entries=3))
     await other.mset(*[part for index in range(5) for part in (f"k{index}", "v")])
     for index in range(5):
         await redis.get(f"k{index}")
@@ -392,7 +403,7 @@ async def test_eviction_under_limits(cached, other):
     assert cache.entries == 3 and cache.evictions == 2
     await redis.get("k2")
     assert cache.hits == 1
-    small = await cached(cache=ClientCache(max_bytes=2_000), pool=True)
+    small = await cached_default(cache=ClientCache(max_bytes=2_000), pool=True)
     await other.set("big", "x" * 5_000)
     for index in range(5):
         await small.get(f"k{index}")
@@ -401,10 +412,10 @@ async def test_eviction_under_limits(cached, other):
     assert small.client_cache._lookup((b"GET", b"big")) is cache_module.MISSING
 
 
-async def test_ttl_on_a_server(cached, other, monkeypatch):
+async def test_ttl_on_a_server(cached_default, other, monkeypatch):
     now = [0.0]
     monkeypatch.setattr(cache_module, "_clock", lambda: now[0])
-    redis = await cached(cache=ClientCache(ttl=5))
+    redis = await cached_default(cache=ClientCache(ttl=5))
     await other.set("k", "v")
     await redis.get("k")
     await redis.get("k")
@@ -414,8 +425,8 @@ async def test_ttl_on_a_server(cached, other, monkeypatch):
     assert redis.client_cache.evictions == 1
 
 
-async def test_own_writes_are_seen_at_once_on_a_pool(cached, other):
-    redis = await cached(pool=True, minsize=4, maxsize=4)
+async def test_own_writes_are_seen_at_once_on_a_pool(cached_default, other):
+    redis = await cached_default(pool=True, minsize=4, maxsize=4)
     keys = [f"k{index}" for index in range(20)]
     await other.mset(*[part for key in keys for part in (key, "0")])
     for round_ in range(1, 4):
@@ -441,10 +452,10 @@ async def test_own_writes_are_seen_at_once_on_a_pool(cached, other):
     assert await redis.hget("h", "f") == b"2" and await redis.hgetall("h") == {b"f": b"2"}
 
 
-async def test_write_sent_before_the_read_replies(cached, other):
+async def test_write_sent_before_the_read_replies(cached_default, other):
     # The read is answered by the server before the write (another connection of the pool):
     # its reply must not be stored once the write is done.
-    redis = await cached(pool=True, minsize=2, maxsize=2)
+    redis = await cached_default(pool=True, minsize=2, maxsize=2)
     await other.set("k", "old")
     read = redis.get("k")
     write = redis.set("k", "new")
@@ -453,8 +464,8 @@ async def test_write_sent_before_the_read_replies(cached, other):
     assert await redis.get("k") == b"new"
 
 
-async def test_many_connections_and_tasks(cached, other):
-    redis = await cached(pool=True, minsize=10, maxsize=10)
+async def test_many_connections_and_tasks(cached_default, other):
+    redis = await cached_default(pool=True, minsize=10, maxsize=10)
     keys = [f"key:{index}" for index in range(100)]
     await other.mset(*[part for key in keys for part in (key, "0")])
 
@@ -492,8 +503,8 @@ async def test_flushall(cached, other, pool):
     assert await redis.get("k") is None
 
 
-async def test_select_empties_the_cache(cached, other):
-    redis = await cached()
+async def test_select_empties_the_cache(cached_default, other):
+    redis = await cached_default()
     await other.set("k", "db0")
     assert await redis.get("k") == b"db0"
     await redis.select(1)
@@ -515,8 +526,8 @@ async def test_broadcast_mode_with_prefixes(cached, other):
     assert await redis.get("user:1") == b"changed"
 
 
-async def test_cache_disabled(cached, other):
-    redis = await cached()
+async def test_cache_disabled(cached_default, other):
+    redis = await cached_default()
     await other.set("k", "v")
     with redis.cache_disabled():
         assert await redis.get("k") == b"v"
@@ -527,8 +538,8 @@ async def test_cache_disabled(cached, other):
     assert redis.client_cache.hits == 0
 
 
-async def test_multi_on_a_single_connection_bypasses_the_cache(cached, other):
-    redis = await cached()
+async def test_multi_on_a_single_connection_bypasses_the_cache(cached_default, other):
+    redis = await cached_default()
     await other.set("k", "v")
     await redis.get("k")
     await redis.execute("MULTI")
@@ -539,8 +550,8 @@ async def test_multi_on_a_single_connection_bypasses_the_cache(cached, other):
     assert await redis.get("k") == b"w"
 
 
-async def test_bounded_under_many_distinct_keys(cached):
-    redis = await cached(cache=ClientCache(max_entries=500, max_bytes=100_000))
+async def test_bounded_under_many_distinct_keys(cached_default):
+    redis = await cached_default(cache=ClientCache(max_entries=500, max_bytes=100_000))
     cache = redis.client_cache
     for start in range(0, 20_000, 1_000):
         await asyncio.gather(*[redis.get(f"missing:{index}") for index in range(start, start + 1_000)])
