@@ -21,7 +21,7 @@ _fill_table()
 SLOTS = 16384
 
 
-cdef unsigned int _crc16(const unsigned char[:] data, Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+cdef unsigned int _crc16(const unsigned char *data, Py_ssize_t start, Py_ssize_t end) noexcept nogil:
     cdef unsigned int crc = 0
     cdef Py_ssize_t i
     for i in range(start, end):
@@ -29,14 +29,8 @@ cdef unsigned int _crc16(const unsigned char[:] data, Py_ssize_t start, Py_ssize
     return crc
 
 
-def crc16(const unsigned char[:] data):
-    """CRC16-XMODEM of ``data`` (the checksum Redis Cluster uses)."""
-    return _crc16(data, 0, data.shape[0])
-
-
-def key_slot(const unsigned char[:] key):
-    """The cluster slot of ``key`` (bytes-like): the part inside the first ``{...}`` if non-empty."""
-    cdef Py_ssize_t n = key.shape[0]
+cdef unsigned int buffer_slot(const unsigned char *key, Py_ssize_t n) noexcept nogil:
+    """The slot of the ``n`` bytes at ``key``: the part inside the first ``{...}`` if non-empty."""
     cdef Py_ssize_t start = 0, end = n, i, j
     for i in range(n):
         if key[i] == b'{':
@@ -48,3 +42,17 @@ def key_slot(const unsigned char[:] key):
                     break
             break
     return _crc16(key, start, end) & 0x3FFF
+
+
+def crc16(const unsigned char[:] data):
+    """CRC16-XMODEM of ``data`` (the checksum Redis Cluster uses)."""
+    if data.shape[0] == 0:
+        return 0
+    return _crc16(&data[0], 0, data.shape[0])
+
+
+def key_slot(const unsigned char[:] key):
+    """The cluster slot of ``key`` (bytes-like): the part inside the first ``{...}`` if non-empty."""
+    if key.shape[0] == 0:
+        return 0
+    return buffer_slot(&key[0], key.shape[0])

@@ -111,6 +111,10 @@ cdef class CoreProtocol:
     cdef object send(self, object command, tuple args, object encoding, object converter)
     cdef object queue_command(self, object command, tuple args, object encoding,
                               CommandKind kind, object arg, object converter)
+    cdef bint send_into(self, object sink, object converter, object command, tuple args,
+                        object encoding) except -1
+    cdef object queue_into(self, object sink, object command, tuple args, object encoding,
+                           CommandKind kind, object arg, object converter)
     cdef object new_future(self)
     cdef int check_open(self) except -1
     cdef int push_waiter(self, object future, object encoding, CommandKind kind,

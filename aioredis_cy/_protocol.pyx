@@ -96,6 +96,24 @@ def reply_is_ok(reply):
     return is_ok(reply)
 
 
+cdef object REPLY_IS_OK = reply_is_ok
+
+
+cdef inline object convert(object converter, object reply):
+    """``converter(reply)`` for a successful reply (QUEUED passes as it is), or its exception.
+
+    ``reply_is_ok`` (SET's, and many more) runs here in C.
+    """
+    if is_queued(reply):
+        return reply
+    if converter is REPLY_IS_OK:
+        return is_ok(reply)
+    try:
+        return converter(reply)
+    except Exception as exc:
+        return exc
+
+
 def pairs_to_dict(reply):
     """The ``wait_make_dict`` converter: ``[k1, v1, k2, v2, ...]`` as ``{k1: v1, k2: v2, ...}``.
 
@@ -278,6 +296,15 @@ def fail_records(list records, exc):
         record.settle(exc)
 
 
+def all_queued(list outcomes, Py_ssize_t start):
+    """True when every outcome from index ``start`` on is the QUEUED status."""
+    cdef Py_ssize_t index
+    for index in range(start, len(outcomes)):
+        if not is_queued(outcomes[index]):
+            return False
+    return True
+
+
 def convert_each(list records, list values):
     """Each value with its record's converter applied; exceptions and QUEUED pass as they are.
 
@@ -286,11 +313,8 @@ def convert_each(list records, list values):
     cdef list converted = []
     for item, value in zip(records, values):
         converter = (<BufferedCommand>item).converter
-        if converter is not None and not PyExceptionInstance_Check(value) and not is_queued(value):
-            try:
-                value = converter(value)
-            except Exception as exc:
-                value = exc
+        if converter is not None and not PyExceptionInstance_Check(value):
+            value = convert(converter, value)
         converted.append(value)
     return converted
 
@@ -854,6 +878,29 @@ cdef class CoreProtocol:
 
     cdef object queue_command(self, object command, tuple args, object encoding,
                               CommandKind kind, object arg, object converter):
+        return self.queue_into(None, command, args, encoding, kind, arg, converter)
+
+    cdef bint send_into(self, object sink, object converter, object command, tuple args,
+                        object encoding) except -1:
+        """Send a plain command whose reply settles ``sink`` instead of a new future.
+
+        ``sink`` is treated as the protocol treats a future (``done()``, then
+        ``set_result(reply)`` or ``set_exception(exc)``, called as the reply is read).
+        ``encoding`` as for ``command``. Returns False, sending nothing, for a command
+        that is not plain or a connection in pub/sub or MONITOR mode.
+        """
+        if encoding is _NO_ENCODING_GIVEN or encoding is self.unset_marker:
+            encoding = self.encoding
+        elif encoding is not None and encoding is not self.encoding:
+            check_encoding(encoding)
+        if self.in_pubsub or self.monitor_queue is not None or classify(command) != KIND_PLAIN:
+            return False
+        self.queue_into(sink, command, args, encoding, KIND_PLAIN, None, converter)
+        return True
+
+    cdef object queue_into(self, object sink, object command, tuple args, object encoding,
+                           CommandKind kind, object arg, object converter):
+        """Encode the command and queue ``sink`` (a new future if None) for its reply; returns it."""
         cdef Py_ssize_t start = self.out.length
         cdef object future
         self.check_open()
@@ -865,7 +912,7 @@ cdef class CoreProtocol:
         except BaseException:
             self.out.length = start   # nothing of a failed command is ever sent
             raise
-        future = self.new_future()
+        future = self.new_future() if sink is None else sink
         self.push_waiter(future, encoding, kind, arg, converter)
         if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
             self.flush()
@@ -1031,14 +1078,15 @@ cdef class CoreProtocol:
                 self.watching = False
         elif kind == KIND_SELECT and not failed and is_ok(reply):
             self.db = waiter.arg
+        if type(future) is BatchReplies:   # one of a batch: no Python-level calls
+            if not failed and waiter.converter is not None:
+                reply = convert(waiter.converter, reply)
+            return (<BatchReplies>future).add(reply)
         if future.done():
             return 0
-        if waiter.converter is not None and not failed and not is_queued(reply):
-            try:
-                reply = waiter.converter(reply)
-            except Exception as exc:
-                reply = exc
-                failed = True
+        if waiter.converter is not None and not failed:
+            reply = convert(waiter.converter, reply)
+            failed = PyExceptionInstance_Check(reply)
         if failed:
             future.set_exception(reply)
         else:

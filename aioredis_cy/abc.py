@@ -1,5 +1,6 @@
 """Abstract bases for connections, pools and pub/sub channels (as in aioredis 1.x)."""
 import abc
+from typing import Any, Callable, Optional
 
 __all__ = ["AbcConnection", "AbcPool", "AbcChannel"]
 
@@ -88,27 +89,28 @@ class AbcChannel(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def name(self):
+    def name(self) -> bytes:
         """The encoded channel name or pattern."""
 
     @property
     @abc.abstractmethod
-    def is_pattern(self):
+    def is_pattern(self) -> bool:
         """True for a pattern subscription."""
 
     @property
     @abc.abstractmethod
-    def is_active(self):
+    def is_active(self) -> bool:
         """True while the channel is subscribed or still holds messages."""
 
     @abc.abstractmethod
-    async def get(self, *, encoding=None, decoder=None):
+    async def get(self, *, encoding: Optional[str] = None,
+                  decoder: Optional[Callable[..., Any]] = None) -> Any:
         """Wait for and return the next message."""
 
     @abc.abstractmethod
-    def put_nowait(self, data):
+    def put_nowait(self, data: Any) -> Any:
         """Deliver a message to the channel (called by the connection)."""
 
     @abc.abstractmethod
-    def close(self, exc=None):
+    def close(self, exc: Optional[BaseException] = None) -> None:
         """Mark the channel closed; readers see it at once."""

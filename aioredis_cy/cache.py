@@ -174,7 +174,7 @@ class ClientCache(CacheCore):
         self._misses = 0
         self._invalidations = 0
         self._evictions = 0
-        self._client: Optional[object] = None   # what it is bound to (one client per cache)
+        self._client: Any = None   # the client it serves (one at a time)
 
     def __repr__(self) -> str:
         return (f"<ClientCache mode={self._mode} entries={len(self._entries)}/{self._max_entries} "

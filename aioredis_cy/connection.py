@@ -3,13 +3,17 @@
 The work happens in the Cython protocol (:mod:`aioredis_cy._protocol`); this module
 resolves addresses, connects, authenticates and exposes the aioredis 1.x API.
 """
+from __future__ import annotations
+
 import asyncio
 import codecs
 import socket
 import ssl as ssl_module
-from typing import Any, Optional, Tuple, Union
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Dict, List, Optional, Tuple
 
 from ._protocol import RedisProtocol
+from ._typing import Address, Arg, SSLOption, Value
 from .abc import AbcChannel, AbcConnection
 from .errors import ProtocolError, ReplyError
 from .parser import honours_not_enough, reader_class
@@ -25,8 +29,6 @@ from .util import (
 )
 
 __all__ = ["create_connection", "RedisConnection", "open_connection", "open_unix_connection"]
-
-Address = Union[Tuple[str, int], str]
 
 _SUBSCRIBE_COMMANDS = {
     "SUBSCRIBE": False,
@@ -145,8 +147,12 @@ def _check_address(address: Any) -> None:
         raise TypeError(f"Address must be a (host, port) tuple or a str, got {type(address).__name__}")
 
 
-async def create_connection(address, *, db=None, password=None, ssl=None, encoding=None, parser=None,
-                            loop=None, timeout=None, connection_cls=None, username=None, name=None):
+async def create_connection(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
+                            ssl: Optional[SSLOption] = None,
+                            encoding: Optional[str] = None, parser: Optional[Callable[..., Any]] = None,
+                            loop: Any = None, timeout: Optional[float] = None,
+                            connection_cls: Optional[type[RedisConnection]] = None,
+                            username: Optional[str] = None, name: Optional[str] = None) -> RedisConnection:
     """Connect to Redis and return a ``RedisConnection`` (or ``connection_cls``) instance.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a ``redis://``,
@@ -162,7 +168,7 @@ async def create_connection(address, *, db=None, password=None, ssl=None, encodi
     else:
         _check_subclass("connection_cls", connection_cls, AbcConnection)
     _check_address(address)
-    settings = {"db": db, "password": password, "encoding": encoding, "timeout": timeout,
+    settings: Dict[str, Any] = {"db": db, "password": password, "encoding": encoding, "timeout": timeout,
                 "ssl": ssl, "username": username}
     if isinstance(address, str):
         address = _merge_uri_options(address, settings)
@@ -226,7 +232,9 @@ def _make_reader(parser):
 class RedisConnection(AbcConnection):
     """One Redis connection; commands sent concurrently are pipelined automatically."""
 
-    def __init__(self, transport, protocol, *, address, encoding=None, parser=None, loop=None):
+    def __init__(self, transport: Any, protocol: RedisProtocol, *, address: Any,
+                 encoding: Optional[str] = None, parser: Optional[Callable[..., Any]] = None,
+                 loop: Any = None) -> None:
         if not protocol.has_reader:
             protocol.attach_reader(*_make_reader(parser))
         protocol.set_subscribe_handler(self.execute_pubsub)
@@ -234,8 +242,8 @@ class RedisConnection(AbcConnection):
         if type(self).execute is RedisConnection.execute:
             # The same method in C, one Python frame less per command; subclasses
             # that override execute() keep theirs.
-            self.execute = protocol.command
-            self._execute_converted = protocol.command_converted
+            self.execute = protocol.command  # type: ignore[method-assign]
+            self._execute_converted = protocol.command_converted  # type: ignore[method-assign, assignment]
         self._transport = transport
         self._protocol = protocol
         self._address = address
@@ -246,7 +254,7 @@ class RedisConnection(AbcConnection):
     def __repr__(self) -> str:
         return f"<RedisConnection [db:{self.db}]>"   # as in aioredis 1.x, which tests and logs match on
 
-    def execute(self, command, *args, encoding=_NOTSET):
+    def execute(self, command: Arg, *args: Arg, encoding: Optional[str] = _NOTSET) -> asyncio.Future[Any]:
         """Send a command and return a future of its reply.
 
         Not a coroutine: the command is buffered at once and leaves with everything
@@ -257,7 +265,8 @@ class RedisConnection(AbcConnection):
             encoding = self._encoding
         return self._protocol.execute(command, args, encoding)
 
-    def _execute_converted(self, converter, command, *args, **kwargs):
+    def _execute_converted(self, converter: Callable[[Any], Any], command: Arg, *args: Arg,
+                           **kwargs: Any) -> Awaitable[Any]:
         """``execute`` whose future gets ``converter(reply)``: how command methods send.
 
         Bound to the protocol's C method unless ``execute`` is overridden, in which
@@ -265,7 +274,7 @@ class RedisConnection(AbcConnection):
         """
         return _convert_later(self.execute(command, *args, **kwargs), converter)
 
-    def execute_pubsub(self, command, *channels):
+    def execute_pubsub(self, command: Arg, *channels: Any) -> Awaitable[List[Any]]:
         """Send a (p|s)(un)subscribe command; await it for the list of confirmations.
 
         ``channels`` are names or :class:`~aioredis_cy.pubsub.Channel` objects.
@@ -278,16 +287,16 @@ class RedisConnection(AbcConnection):
             raise TypeError("No channels/patterns supplied")
         if any(channel is None for channel in channels):
             raise TypeError("Channel names must not be None")
-        channels = [
+        targets = [
             channel if isinstance(channel, AbcChannel) else Channel(channel, is_pattern)
             for channel in channels
         ]
-        if any(channel.is_pattern != is_pattern for channel in channels):
-            raise ValueError(f"Not all channels {channels!r} match command {command!r}")
-        futures = self._protocol.execute_subscribe(command, channels)
+        if any(channel.is_pattern != is_pattern for channel in targets):
+            raise ValueError(f"Not all channels {targets!r} match command {command!r}")
+        futures = self._protocol.execute_subscribe(command, targets)
         return asyncio.gather(*futures)
 
-    async def monitor(self, *, encoding=_NOTSET):
+    async def monitor(self, *, encoding: Optional[str] = _NOTSET) -> AsyncIterator[Value]:
         """Take the connection over with MONITOR: ``async for line in conn.monitor()``.
 
         Yields each command the server runs, as the server formats it (decoded with the
@@ -307,7 +316,7 @@ class RedisConnection(AbcConnection):
         finally:
             self.close()
 
-    def reset(self):
+    def reset(self) -> asyncio.Future[bool]:
         """Send RESET; await it for True.
 
         When the server's reply arrives the connection's state follows it: ``db`` is 0,
@@ -325,7 +334,7 @@ class RedisConnection(AbcConnection):
         """Wait until the connection is closed."""
         await self._protocol.wait_closed()
 
-    def select(self, db: int):
+    def select(self, db: int) -> Awaitable[bool]:
         """Switch to database ``db``; await it for True."""
         if isinstance(db, bool) or not isinstance(db, int):
             raise TypeError(f"DB must be of int type, not {db!r}")
@@ -333,14 +342,14 @@ class RedisConnection(AbcConnection):
             raise ValueError(f"DB must be greater or equal 0, got {db!r}")
         return wait_ok(self.execute(b"SELECT", db))
 
-    def auth(self, password, *, username: Optional[str] = None):
+    def auth(self, password: str, *, username: Optional[str] = None) -> Awaitable[bool]:
         """Authenticate (as ``username`` when given, for ACL users); await it for True."""
         if username is None:
             return wait_ok(self.execute(b"AUTH", password))
         return wait_ok(self.execute(b"AUTH", username, password))
 
     @property
-    def address(self):
+    def address(self) -> Any:
         """The server address: ``(host, port)`` as resolved, or the unix socket path."""
         return self._address
 
@@ -370,12 +379,12 @@ class RedisConnection(AbcConnection):
         return self._protocol.watching
 
     @property
-    def pubsub_channels(self):
+    def pubsub_channels(self) -> Mapping[Any, Channel]:
         """Read-only mapping of subscribed channel names (bytes; str looks up too) to channels."""
         return self._pubsub_channels_view
 
     @property
-    def pubsub_patterns(self):
+    def pubsub_patterns(self) -> Mapping[Any, Channel]:
         """Read-only mapping of subscribed patterns (bytes; str looks up too) to channels."""
         return self._pubsub_patterns_view
 

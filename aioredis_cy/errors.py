@@ -6,7 +6,7 @@ does, including subclasses the user defines, so the readers only ever need to ca
 ``ReplyError(message)``.
 """
 import weakref
-from typing import Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple, TypeVar
 
 __all__ = [
     "RedisError",
@@ -43,6 +43,10 @@ class ProtocolError(RedisError):
     """The reply stream is malformed; the connection is closed."""
 
 
+# What ReplyError(...) gives type checkers: the class called (a subclass of it may come back;
+# a READONLY message gives ReadOnlyError, a RedisError but no ReplyError, as in 1.x).
+_ReplyErrorT = TypeVar("_ReplyErrorT", bound="ReplyError")
+
 class ReplyError(RedisError):
     """An error reply from the server (``-ERR ...``).
 
@@ -55,14 +59,14 @@ class ReplyError(RedisError):
 
     MATCH_REPLY: Optional[Tuple[str, ...]] = None
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if _BUILTIN_DONE and cls.MATCH_REPLY:
             # Only a class that can match changes the choice (one without MATCH_REPLY,
             # like the cluster errors, never matches, nor do its subclasses).
             _USER_SUBCLASSES.add(cls)
 
-    def __new__(cls, msg=None, *args):
+    def __new__(cls: type[_ReplyErrorT], msg: Any = None, *args: Any) -> _ReplyErrorT:
         if isinstance(msg, str):
             klass = _choose_class(cls, msg)
             if klass is not cls:

@@ -25,16 +25,25 @@ still waiting for replies to commands sent since it was acquired. Dead connectio
 dropped as soon as they close and new ones are made on demand, so the pool recovers
 from a server restart by itself.
 """
+from __future__ import annotations
+
 import asyncio
 import logging
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Set
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Deque, Dict, List, NoReturn, Optional, Set, Tuple
 
 from ._cache_client import track_connection
+from ._typing import Address, Arg, SSLOption
 from .abc import AbcConnection, AbcPool
 from .connection import _merge_uri_options, create_connection
 from .errors import ConnectionClosedError, MaxClientsError, PoolClosedError, RedisError, ReplyError
 from .util import _check_positive_timeout, _check_subclass, _CoercedKeysView, _convert_later
+
+if TYPE_CHECKING:
+    from .cache import ClientCache
+    from .connection import RedisConnection
+    from .pubsub import Channel
 
 __all__ = ["create_pool", "ConnectionsPool"]
 
@@ -130,7 +139,7 @@ async def _checked(conn) -> None:
         raise
 
 
-async def _tracked(conn, cache) -> None:
+async def _tracked(conn: Any, cache: ClientCache) -> None:
     """Turn tracking on for a new connection of a pool with a client cache."""
     try:
         await track_connection(cache, conn)
@@ -152,10 +161,16 @@ def _close_when_done(conn, fut: asyncio.Future) -> None:
     conn.close()
 
 
-async def create_pool(address, *, db=None, password=None, ssl=None, encoding=None, minsize=1, maxsize=10,
-                      parser=None, loop=None, create_connection_timeout=None, pool_cls=None,
-                      connection_cls=None, username=None, name=None, health_check_interval=None,
-                      client_cache=None):
+async def create_pool(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
+                      ssl: Optional[SSLOption] = None,
+                      encoding: Optional[str] = None, minsize: int = 1, maxsize: int = 10,
+                      parser: Optional[Callable[..., Any]] = None, loop: Any = None,
+                      create_connection_timeout: Optional[float] = None,
+                      pool_cls: Optional[type[ConnectionsPool]] = None,
+                      connection_cls: Optional[type[RedisConnection]] = None, username: Optional[str] = None,
+                      name: Optional[str] = None,
+                      health_check_interval: Optional[float] = None,
+                      client_cache: Optional[ClientCache] = None) -> ConnectionsPool:
     """Create a pool (``pool_cls``, ConnectionsPool by default) and open ``minsize`` connections.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a URI whose options
@@ -173,15 +188,16 @@ async def create_pool(address, *, db=None, password=None, ssl=None, encoding=Non
     else:
         _check_subclass("pool_cls", pool_cls, AbcPool)
     if isinstance(address, str):
-        settings = {"db": db, "password": password, "username": username, "encoding": encoding,
-                    "timeout": create_connection_timeout, "ssl": ssl}
+        settings: Dict[str, Any] = {"db": db, "password": password, "username": username,
+                                    "encoding": encoding, "timeout": create_connection_timeout, "ssl": ssl}
         address = _merge_uri_options(address, settings)
         db, password, username, encoding, ssl = (settings[name] for name in (
             "db", "password", "username", "encoding", "ssl"))
         create_connection_timeout = settings["timeout"]
-    extra = {name_: value for name_, value in (
+    extra: Dict[str, Any] = {name_: value for name_, value in (
         ("username", username), ("name", name), ("health_check_interval", health_check_interval),
-        ("client_cache", client_cache)) if value is not None}
+        ("client_cache", client_cache))
+        if value is not None}
     pool = pool_cls(address, db, password, encoding, minsize=minsize, maxsize=maxsize, ssl=ssl, parser=parser,
                     create_connection_timeout=create_connection_timeout, connection_cls=connection_cls,
                     **extra)
@@ -201,9 +217,15 @@ class ConnectionsPool(AbcPool):
     connections are checked.
     """
 
-    def __init__(self, address, db=None, password=None, encoding=None, *, minsize, maxsize, ssl=None,
-                 parser=None, create_connection_timeout=None, connection_cls=None, loop=None,
-                 username=None, name=None, health_check_interval=None, client_cache=None) -> None:
+    def __init__(self, address: Optional[Address], db: Optional[int] = None, password: Optional[str] = None,
+                 encoding: Optional[str] = None, *, minsize: int, maxsize: int,
+                 ssl: Optional[SSLOption] = None,
+                 parser: Optional[Callable[..., Any]] = None,
+                 create_connection_timeout: Optional[float] = None,
+                 connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
+                 username: Optional[str] = None, name: Optional[str] = None,
+                 health_check_interval: Optional[float] = None,
+                 client_cache: Optional[ClientCache] = None) -> None:
         _check_size("minsize", minsize, 0)
         _check_size("maxsize", maxsize, 1)
         if minsize > maxsize:
@@ -273,7 +295,7 @@ class ConnectionsPool(AbcPool):
         return len(self._free)
 
     @property
-    def address(self):
+    def address(self) -> Any:
         """The server address the pool connects to."""
         return self._address
 
@@ -294,7 +316,7 @@ class ConnectionsPool(AbcPool):
 
     # -- commands ------------------------------------------------------------
 
-    def execute(self, command, *args, **kw):
+    def execute(self, command: Arg, *args: Arg, **kw: Any) -> Awaitable[Any]:
         """Send a command; returns a future (or coroutine) of its reply.
 
         Plain commands go on a free connection shared with other callers; blocking
@@ -334,7 +356,8 @@ class ConnectionsPool(AbcPool):
         task.add_done_callback(_ignore_result)   # a caller that went away needs no log line
         return task
 
-    def _execute_converted(self, converter, command, *args, **kw):
+    def _execute_converted(self, converter: Callable[[Any], Any], command: Arg, *args: Arg,
+                           **kw: Any) -> Awaitable[Any]:
         """``execute`` whose result is ``converter(reply)``: how command methods send.
 
         A shared command on a free connection hands the converter to that connection's
@@ -348,7 +371,7 @@ class ConnectionsPool(AbcPool):
                 return conn._execute_converted(converter, command, *args, **kw)
         return _convert_later(self.execute(command, *args, **kw), converter)
 
-    def execute_pubsub(self, command, *channels):
+    def execute_pubsub(self, command: Arg, *channels: Any) -> Awaitable[List[Any]]:
         """Send a subscribe-family command on the pool's pub/sub connection.
 
         The first call dedicates a connection to pub/sub; it stays so (even with no
@@ -361,7 +384,7 @@ class ConnectionsPool(AbcPool):
             return conn.execute_pubsub(command, *channels)
         return self._wait_execute_pubsub(command, channels)
 
-    def get_connection(self, command, args=()):
+    def get_connection(self, command: Arg, args: Sequence[Any] = ()) -> Tuple[Optional[RedisConnection], Any]:
         """Return ``(connection, address)``: a free connection to send ``command`` on.
 
         The connection is not taken from the pool. For subscribe-family commands it is
@@ -472,7 +495,7 @@ class ConnectionsPool(AbcPool):
                 self._drop(conn)
         return True
 
-    async def auth(self, password, *, username=None) -> None:
+    async def auth(self, password: str, *, username: Optional[str] = None) -> None:
         """Authenticate the free connections; new ones will too (``username`` for ACL users)."""
         await self._on_free_connections(lambda conn: conn.auth(password, username=username))
         self._password = password
@@ -499,7 +522,7 @@ class ConnectionsPool(AbcPool):
         return 0
 
     @property
-    def pubsub_channels(self):
+    def pubsub_channels(self) -> Mapping[Any, Channel]:
         """Read-only dict of the pub/sub connection's channels."""
         conn = self._pubsub_conn
         if conn is not None and not conn.closed:
@@ -507,7 +530,7 @@ class ConnectionsPool(AbcPool):
         return _CoercedKeysView({})
 
     @property
-    def pubsub_patterns(self):
+    def pubsub_patterns(self) -> Mapping[Any, Channel]:
         """Read-only dict of the pub/sub connection's patterns."""
         conn = self._pubsub_conn
         if conn is not None and not conn.closed:
@@ -516,7 +539,7 @@ class ConnectionsPool(AbcPool):
 
     # -- taking and giving back connections ------------------------------------
 
-    async def acquire(self, command=None, args=()):
+    async def acquire(self, command: Optional[Arg] = None, args: Sequence[Any] = ()) -> RedisConnection:
         """Take a connection for exclusive use; give it back with :meth:`release`.
 
         Opens a connection if none is free and the pool is below ``maxsize``, else
@@ -569,7 +592,8 @@ class ConnectionsPool(AbcPool):
         A connection that fails is dropped (and False returned).
         """
         now = asyncio.get_running_loop().time()
-        if now - self._free_since.pop(conn, now) < self._health_check_interval:
+        interval = self._health_check_interval
+        if interval is None or now - self._free_since.pop(conn, now) < interval:
             return True
         try:
             await conn.execute(b"PING")
@@ -582,7 +606,7 @@ class ConnectionsPool(AbcPool):
             self._give_back(conn)
             raise
 
-    def release(self, conn) -> None:
+    def release(self, conn: AbcConnection) -> None:
         """Give back a connection taken with :meth:`acquire` (not a coroutine).
 
         Dropped (closed) instead if it is closed, in a transaction, in pub/sub mode,
@@ -794,18 +818,18 @@ class ConnectionsPool(AbcPool):
 
     # -- context managers --------------------------------------------------------
 
-    def __enter__(self):
+    def __enter__(self) -> NoReturn:
         raise RuntimeError("'await' should be used as a context manager expression")
 
-    def __exit__(self, *args):
+    def __exit__(self, *args: object) -> None:
         pass  # pragma: no cover
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, None, _PooledConnection]:
         # ``with await pool as conn:``
         conn = yield from self.acquire().__await__()
         return _PooledConnection(self, conn)
 
-    def get(self):
+    def get(self) -> _PooledConnection:
         """Async context manager taking a connection: ``async with pool.get() as conn``."""
         return _PooledConnection(self)
 
@@ -815,21 +839,21 @@ class _PooledConnection:
 
     __slots__ = ("_pool", "_conn")
 
-    def __init__(self, pool: ConnectionsPool, conn=None) -> None:
+    def __init__(self, pool: ConnectionsPool, conn: Optional[RedisConnection] = None) -> None:
         self._pool = pool
-        self._conn = conn
+        self._conn: Any = conn   # None until taken (``async with``); ``with await pool`` passes it
 
-    def __enter__(self):
+    def __enter__(self) -> RedisConnection:
         return self._conn
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._release()
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> RedisConnection:
         self._conn = await self._pool.acquire()
         return self._conn
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self._release()
 
     def _release(self) -> None:

@@ -20,7 +20,7 @@ import json
 import logging
 import types
 from collections import deque
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Mapping, NoReturn, Optional, Tuple, Union
 
 from .abc import AbcChannel
 from .errors import ChannelClosedError, ConnectionForcedCloseError
@@ -175,7 +175,7 @@ class _Iterator:
     def __aiter__(self) -> "_Iterator":
         return self
 
-    async def __anext__(self):
+    async def __anext__(self) -> Any:
         source = self._source
         if source._exhausted:
             raise StopAsyncIteration
@@ -218,7 +218,8 @@ class Channel(_MessageQueue, _NamedChannel):
     the channel is drained below half of it.
     """
 
-    def __init__(self, name, is_pattern: bool, loop=None, *, maxsize: int = DEFAULT_MAXSIZE) -> None:
+    def __init__(self, name: Union[str, bytes], is_pattern: bool, loop: Any = None, *,
+                 maxsize: int = DEFAULT_MAXSIZE) -> None:
         self._init_queue(maxsize)
         self._init_name(name, is_pattern)
 
@@ -231,7 +232,7 @@ class Channel(_MessageQueue, _NamedChannel):
         """True while subscribed or while messages are still buffered."""
         return not (self._closed and not self._items)
 
-    async def get(self, *, encoding: Optional[str] = None, decoder: Optional[Callable] = None):
+    async def get(self, *, encoding: Optional[str] = None, decoder: Optional[Callable] = None) -> Any:
         """Wait for and return the next message, decoded with ``encoding`` then ``decoder``.
 
         Pattern channels return ``(channel_name, message)``. Returns None when the
@@ -244,7 +245,7 @@ class Channel(_MessageQueue, _NamedChannel):
             return self._items.popleft()   # the common case, without a nested coroutine
         return await self._read(encoding, decoder, None)
 
-    async def get_json(self, encoding: str = "utf-8"):
+    async def get_json(self, encoding: str = "utf-8") -> Any:
         """``get()`` decoding the message as JSON."""
         return await self.get(encoding=encoding, decoder=json.loads)
 
@@ -281,7 +282,7 @@ class Receiver(_MessageQueue):
     default, :meth:`check_stop`, stops the receiver once none is left.
     """
 
-    def __init__(self, loop=None, on_close: Optional[Callable] = None, *,
+    def __init__(self, loop: Any = None, on_close: Optional[Callable] = None, *,
                  maxsize: int = DEFAULT_MAXSIZE) -> None:
         if on_close is not None and not callable(on_close):
             raise TypeError(f"on_close must be callable or None, got {on_close!r}")
@@ -292,11 +293,11 @@ class Receiver(_MessageQueue):
     def __repr__(self) -> str:
         return f"<Receiver is_active:{self.is_active}, senders:{len(self._refs)}, qsize:{len(self._items)}>"
 
-    def channel(self, name) -> "_Sender":
+    def channel(self, name: Union[str, bytes]) -> "_Sender":
         """The write-only channel for ``name`` (the same object while it is open)."""
         return self._sender(_to_bytes(name), False)
 
-    def pattern(self, pattern) -> "_Sender":
+    def pattern(self, pattern: Union[str, bytes]) -> "_Sender":
         """The write-only pattern channel for ``pattern`` (the same object while it is open)."""
         return self._sender(_to_bytes(pattern), True)
 
@@ -307,16 +308,17 @@ class Receiver(_MessageQueue):
         return sender
 
     @property
-    def channels(self):
+    def channels(self) -> Mapping[bytes, "_Sender"]:
         """Read-only dict of the open channels by name."""
         return types.MappingProxyType({ch.name: ch for ch in self._refs.values() if not ch.is_pattern})
 
     @property
-    def patterns(self):
+    def patterns(self) -> Mapping[bytes, "_Sender"]:
         """Read-only dict of the open pattern channels by pattern."""
         return types.MappingProxyType({ch.name: ch for ch in self._refs.values() if ch.is_pattern})
 
-    async def get(self, *, encoding: Optional[str] = None, decoder: Optional[Callable] = None):
+    async def get(self, *, encoding: Optional[str] = None,
+                  decoder: Optional[Callable] = None) -> Any:
         """Wait for the next message from any channel.
 
         Returns ``(channel, message)``, or ``(channel, (channel_name, message))`` for
@@ -393,11 +395,11 @@ class _Sender(_NamedChannel):
         """True until closed."""
         return not self._closed
 
-    async def get(self, *, encoding=None, decoder=None):
+    async def get(self, *, encoding: Optional[str] = None, decoder: Optional[Callable] = None) -> NoReturn:
         """Not allowed: read from the receiver instead."""
         raise RuntimeError("MPSC channel does not allow direct get() calls")
 
-    def put_nowait(self, data):
+    def put_nowait(self, data: Any) -> Any:
         """Forward a message to the receiver (returns the receiver when it is full)."""
         return self._receiver._put_nowait(data, sender=self)
 

@@ -10,17 +10,13 @@
 """
 import asyncio
 import gc
-import re
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 import pytest_asyncio.plugin
 import uvloop
 
 import aioredis_cy
+from aioredis_cy._cluster_server import LocalCluster as _LocalCluster
 from aioredis_cy._server import LocalServer, find_server_binary
 from aioredis_cy.parser import reader_class
 
@@ -205,91 +201,8 @@ async def fault_proxy(server):
 
 # -- Redis Cluster (used only by tests/test_cluster_*.py) ------------------------------------
 
-class LocalCluster:
-    """Six cluster-enabled LocalServers (3 primaries, 3 replicas) joined by ``redis-cli --cluster``
-    (or by plain commands when redis-cli is not installed)."""
-
-    NODE_CONFIG = ("cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
-                   "cluster-require-full-coverage no", "enable-debug-command local")
-
-    def __init__(self, name, size=6):
-        self.nodes = [LocalServer(f"{name}-{i}", self.NODE_CONFIG) for i in range(size)]
-
-    @property
-    def addresses(self):
-        return [node.tcp_address for node in self.nodes]
-
-    def cli(self, node, *args):
-        """Send one command to ``node`` over a plain socket; the reply as text (array items a line each)."""
-        parts = [str(arg).encode() for arg in args]
-        reader = reader_class("python")()
-        with socket.create_connection(node.tcp_address, timeout=30) as sock:
-            sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
-            reply = False
-            while reply is False:
-                data = sock.recv(65536)
-                if not data:
-                    raise ConnectionError(f"{node.name} closed the connection")
-                reader.feed(data)
-                reply = reader.gets()
-        if isinstance(reply, Exception):
-            raise reply
-        return self._text(reply)
-
-    @classmethod
-    def _text(cls, reply):
-        if isinstance(reply, list):
-            return "\n".join(map(cls._text, reply))
-        return reply.decode() if isinstance(reply, bytes) else "" if reply is None else str(reply)
-
-    def start(self):
-        for node in self.nodes:
-            node.start()
-        if shutil.which("redis-cli"):
-            hosts = [f"127.0.0.1:{node.port}" for node in self.nodes]
-            subprocess.run(["redis-cli", "--cluster", "create", *hosts, "--cluster-replicas", "1",
-                            "--cluster-yes"], check=True, capture_output=True, timeout=60)
-        else:
-            self._join()
-        self.wait_stable()
-        return self
-
-    def _join(self):
-        """What ``redis-cli --cluster create --cluster-replicas 1`` does, by plain commands."""
-        half = len(self.nodes) // 2
-        primaries, replicas = self.nodes[:half], self.nodes[half:]
-        for i, node in enumerate(primaries):
-            self.cli(node, "cluster", "addslotsrange", 16384 * i // half, 16384 * (i + 1) // half - 1)
-        for node in self.nodes[1:]:
-            self.cli(node, "cluster", "meet", "127.0.0.1", self.nodes[0].port)
-
-        def all_known():
-            views = [self.cli(node, "cluster", "nodes") for node in self.nodes]
-            return all(len(view.splitlines()) == len(self.nodes) and "handshake" not in view
-                       for view in views)
-        self._wait_until(all_known, "cluster nodes did not all meet")
-        for primary, replica in zip(primaries, replicas):
-            self.cli(replica, "cluster", "replicate", self.cli(primary, "cluster", "myid"))
-
-    @staticmethod
-    def _wait_until(check, failure, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while not check():
-            if time.monotonic() > deadline:
-                raise RuntimeError(failure)
-            time.sleep(0.05)
-
-    def wait_stable(self, timeout=30.0):
-        """Wait until every running node reports cluster_state:ok and the same slot owners."""
-        def stable():
-            running = [node for node in self.nodes if node.process is not None]
-            infos = [self.cli(node, "cluster", "info") for node in running]
-            views = {self.cli(node, "cluster", "slots").replace("\n", " ") for node in running}
-            # CLUSTER SLOTS lists a replica only once it has synced.
-            listed = len(set(re.findall(r"\b[0-9a-f]{40}\b", next(iter(views)))))
-            return all("cluster_state:ok" in info for info in infos) and len(views) == 1 and \
-                listed == len(running)
-        self._wait_until(stable, "cluster did not become stable", timeout)
+class LocalCluster(_LocalCluster):
+    """The local cluster (aioredis_cy._cluster_server) with what the tests do to it."""
 
     def owner_of(self, slot):
         """The LocalServer that is primary for ``slot``."""

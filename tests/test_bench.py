@@ -101,3 +101,22 @@ def test_rejects_an_unknown_workload():
     result = bench("--workloads", "z")
     assert result.returncode == 2
     assert "unknown workload z" in result.stderr
+
+
+def test_cluster_workloads_start_their_own_cluster(tmp_path):
+    path = tmp_path / "runs.json"
+    result = bench("--quick", "--workloads", "cluster", "--clients", "aioredis_cy", "--loops", "asyncio",
+                   "--json", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(path.read_text())
+    assert document["failures"] == []
+    assert len(document["meta"]["cluster"]) == 6
+    ran = {run["workload"] for run in document["runs"]}
+    assert ran == {"cluster.set", "cluster.get", "cluster.c", "cluster.pipeline"}
+
+
+def test_cluster_workloads_need_a_cluster_with_url(server):
+    result = bench("--quick", "--url", server.url, "--workloads", "cluster.get", "--clients", "aioredis_cy",
+                   "--loops", "asyncio")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "cluster.get: not run: no cluster" in result.stdout

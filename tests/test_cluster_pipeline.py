@@ -152,3 +152,43 @@ async def test_converters_and_blocking_commands(create_redis_cluster):
     popped = pipe.blpop("list", timeout=1)      # on a connection of its own, not a shared one
     assert await pipe.execute() == [True, {"a": "1"}, [b"list", b"x"]]
     assert (await hset, await hgetall, await popped) == (True, {"a": "1"}, [b"list", b"x"])
+
+
+async def test_a_slow_node_fails_only_its_own_commands(create_redis_cluster, redis_cluster_servers):
+    redis = await create_redis_cluster(attempt_timeout=0.1)
+    state = redis.connection.get_cluster_state()
+    keys = [f"slow:{i}" for i in range(60)]
+    slow_addr = state.slot_master(key_slot(keys[0].encode())).addr
+    slow = await redis.keys_master(keys[0])
+    sleeping = slow.execute(b"DEBUG", b"SLEEP", 0.5)
+    pipe = redis.pipeline()
+    for key in keys:
+        pipe.incr(key)
+    results = await pipe.execute(return_exceptions=True)
+    assert await sleeping == b"OK"
+    on_slow = [state.slot_master(key_slot(key.encode())).addr == slow_addr for key in keys]
+    assert 0 < sum(on_slow) < len(keys)
+    for result, slowed in zip(results, on_slow):
+        if slowed:
+            assert isinstance(result, asyncio.TimeoutError)
+        else:
+            assert result == 1
+    # A write that timed out is not sent again: each INCR ran once.
+    assert await redis.mget_nonatomic(*keys) == [b"1"] * len(keys)
+
+
+async def test_cancelled_execute_leaves_the_cluster_usable(create_redis_cluster):
+    redis = await create_redis_cluster()
+    slow = await redis.keys_master("cancel:0")
+    sleeping = slow.execute(b"DEBUG", b"SLEEP", 0.2)
+    pipe = redis.pipeline()
+    futures = [pipe.set(f"cancel:{i}", i) for i in range(300)]
+    task = asyncio.ensure_future(pipe.execute())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert all(future.cancelled() or future.done() for future in futures)
+    await sleeping
+    assert await redis.get("cancel:0") == b"0"   # sent before the cancel: it ran
+    assert await redis.incr("after-cancel") == 1

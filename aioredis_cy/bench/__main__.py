@@ -17,6 +17,7 @@ import urllib.parse
 from dataclasses import asdict
 from typing import Any, Dict, List, Optional, Sequence
 
+from .._cluster_server import LocalCluster
 from .._server import LocalServer
 from .clients import CLIENT_NAMES, LOOP_NAMES, find_clients, find_loops
 from .report import format_table, reference_share, summarize, write_json
@@ -57,6 +58,10 @@ def select_workloads(text: str, workloads: List[Workload]) -> List[Workload]:
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m aioredis_cy.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="server to benchmark against (default: start a throwaway one)")
+    parser.add_argument("--cluster", metavar="HOST:PORT",
+                        help="a node of the cluster the cluster.* workloads run against; their keys (prefix "
+                             "aioredis_cy:bench:) are left there (default: start a local cluster of 6 nodes "
+                             "unless --url is given)")
     parser.add_argument("--runs", type=int,
                         help="timed runs of every client per workload (default 5, 1 with --quick)")
     parser.add_argument("--workloads", default="all",
@@ -76,6 +81,11 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         args.workloads = select_workloads(args.workloads, all_workloads())
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
+    if args.cluster is not None:
+        host, _, port = args.cluster.rpartition(":")
+        if not host or not port.isdigit():
+            parser.error("--cluster must be HOST:PORT")
+        args.cluster = [(host, int(port))]
     if args.runs is None:
         args.runs = 1 if args.quick else 5
     if args.runs < 1:
@@ -156,13 +166,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     loops, missing_loops = find_loops(args.loops)
     unavailable.update(missing_loops)
     server = None
+    local_cluster = None
     url = args.url
     if url is None:
         server = LocalServer("bench").start()
         url = server.url
     try:
+        cluster_nodes = args.cluster
+        if cluster_nodes is None and args.url is None and any(
+                workload.id.startswith("cluster.") for workload in args.workloads):
+            local_cluster = LocalCluster("bench-cluster").start()
+            cluster_nodes = local_cluster.addresses
         benchmark = shutil.which("redis-benchmark")
-        env = Env(url, clients, loops, QUICK if args.quick else FULL, benchmark)
+        env = Env(url, clients, loops, QUICK if args.quick else FULL, benchmark, cluster_nodes)
         workloads = []
         for workload in args.workloads:
             reason = workload.unavailable(env)
@@ -177,6 +193,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "platform": platform.platform(), "cpus": os.cpu_count(),
             "server": asyncio.run(with_redis(url, _server_description)),
             "server_binary": server.binary if server is not None else None, "url": _redacted(url),
+            "cluster": [f"{host}:{port}" for host, port in cluster_nodes] if cluster_nodes else None,
             "redis_benchmark": _program_version(benchmark),
             "runs": args.runs, "quick": args.quick, "sizes": asdict(env.sizes),
             "clients": {spec.name: {"version": spec.version, "how": spec.how} for spec in clients},
@@ -191,6 +208,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         if server is not None:
             server.cleanup()
+        if local_cluster is not None:
+            local_cluster.stop_all()
     rows = summarize(records)
     _print_report(meta, workloads, rows, failures)
     if args.json:

@@ -67,6 +67,13 @@ class Client:
     async def close(self) -> None:
         raise NotImplementedError
 
+    # Cluster clients (the cluster workloads) also have these.
+    supports_cluster = False
+
+    async def open_cluster(self, startup_nodes: Sequence[Tuple[str, int]]) -> None:
+        """Connect to the cluster at ``startup_nodes``; ``command``/``batch``/``pipeline`` then use it."""
+        raise NotImplementedError
+
 
 class AioredisApi(Client):
     """aioredis 1.x API (aioredis_cy or aioredis itself): concurrent calls pipeline automatically."""
@@ -102,6 +109,15 @@ class AioredisApi(Client):
             redis.close()
         for redis in self.opened:
             await redis.wait_closed()
+
+    @property
+    def supports_cluster(self):
+        return hasattr(self.module, "create_redis_cluster")
+
+    async def open_cluster(self, startup_nodes):
+        # One shared pool per node: concurrent calls pipeline on its connection.
+        self.redis = await self.module.create_redis_cluster(list(startup_nodes))
+        self.opened.append(self.redis)
 
 
 class RedisPy(Client):
@@ -141,6 +157,14 @@ class RedisPy(Client):
         for pubsub in self.pubsubs:
             await pubsub.aclose()
         await self.redis.aclose()
+
+    supports_cluster = True
+
+    async def open_cluster(self, startup_nodes):
+        from redis.asyncio.cluster import ClusterNode, RedisCluster
+
+        self.redis = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in startup_nodes])
+        await self.redis.initialize()
 
 
 class Coredis(Client):

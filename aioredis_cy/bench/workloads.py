@@ -11,7 +11,7 @@ import subprocess
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 import aioredis_cy
 from aioredis_cy.parser import reader_class
@@ -89,6 +89,7 @@ class Env:
     loops: Dict[str, Callable[[], asyncio.AbstractEventLoop]]
     sizes: Sizes
     redis_benchmark: Optional[str]
+    cluster: Optional[List[Tuple[str, int]]] = None   # startup nodes of the cluster workloads
 
 
 class Workload:
@@ -188,7 +189,7 @@ class ClientWorkload(Workload):
 
         async def timed(data):
             client = spec.create()
-            await client.open(env.url, **self.open_options)
+            await self.open(client, env)
             try:
                 gc.collect()
                 wall, cpu = time.perf_counter(), time.process_time()
@@ -201,6 +202,9 @@ class ClientWorkload(Workload):
             return Sample(ops, wall, cpu)
 
         return lambda data: run_on(new_loop, lambda: timed(data))
+
+    async def open(self, client: Client, env: Env) -> None:
+        await client.open(env.url, **self.open_options)
 
 
 def _repeat(name: str, *args: Any) -> Callable[[Client, int], Awaitable[Any]]:
@@ -433,6 +437,82 @@ def _client_workloads() -> List[Workload]:
     return workloads
 
 
+# --- cluster: a local cluster of 3 primaries (and 3 replicas) ----------------------------------------
+
+CLUSTER_PIPELINE = 10_000  # commands in one cross-slot pipeline
+
+
+async def with_cluster(startup_nodes: Sequence[Tuple[str, int]],
+                       action: Callable[[Any], Awaitable[Any]]) -> Any:
+    """``action(redis)`` on an aioredis_cy cluster client opened for it."""
+    redis = await aioredis_cy.create_redis_cluster(list(startup_nodes))
+    try:
+        return await action(redis)
+    finally:
+        redis.close()
+        await redis.wait_closed()
+
+
+class ClusterWorkload(ClientWorkload):
+    """A ClientWorkload against the cluster, run by the clients that have a cluster client."""
+
+    def unavailable(self, env):
+        if env.cluster is None:
+            return "no cluster: run without --url (a local one is started) or give --cluster HOST:PORT"
+        return None
+
+    def prepare(self, env):
+        fill, nodes = self.fill, env.cluster or []
+        if fill is not None:
+            run_on(asyncio.new_event_loop, lambda: with_cluster(nodes, lambda r: fill(r, env.sizes)))
+        return self.data(env.sizes)
+
+    def skipped(self, env):
+        return {spec.name: "no cluster client in this benchmark's adapter" for spec in env.clients
+                if not spec.create().supports_cluster}
+
+    async def open(self, client, env):
+        await client.open_cluster(env.cluster or [])
+
+
+async def _tasks_over_keys(client: Client, keys: List[str]) -> None:
+    """Body: TASKS tasks, each GETting its share of ``keys`` one after the other."""
+    get = client.command("get")
+
+    async def task(start):
+        for index in range(start, len(keys), TASKS):
+            await get(keys[index])
+
+    await asyncio.gather(*[task(start) for start in range(TASKS)])
+
+
+def _cluster_workloads() -> List[Workload]:
+    where = "over all slots, 3 primaries"
+    batching = ("a local cluster of 3 primaries and 3 replicas; aioredis_cy: create_redis_cluster (one "
+                "shared pool per node), 1,000 concurrent calls gathered; redis-py: "
+                "redis.asyncio.cluster.RedisCluster, explicit pipeline(transaction=False) of 1,000 per batch "
+                "(it has no automatic pipelining)")
+    return [
+        ClusterWorkload("cluster.set", f"SET, 1,000 in flight {where}", lambda s: s.pipelined, _batched,
+                        data=lambda s: _runs_of("set", [(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
+                        fill=_fill_keys, note=batching),
+        ClusterWorkload("cluster.get", f"GET, 1,000 in flight {where}", lambda s: s.pipelined, _batched,
+                        data=lambda s: _runs_of("get", [(k,) for k in _keys(s.pipelined)]),
+                        fill=_fill_keys, note=batching),
+        ClusterWorkload("cluster.c", f"GET, {TASKS} tasks {where}", lambda s: s.pool,
+                        _tasks_over_keys, data=lambda s: _keys(s.pool), fill=_fill_keys,
+                        note=f"{TASKS} tasks each awaiting one GET at a time; aioredis_cy: one shared pool "
+                             "per node; redis-py: RedisCluster's connection per command in flight"),
+        ClusterWorkload("cluster.pipeline", f"GET, pipeline() of {CLUSTER_PIPELINE:,} {where}",
+                        lambda s: s.pipelined, _pipelined(False),
+                        data=lambda s: [[("get", chunk)] for chunk in
+                                        _chunks([(k,) for k in _keys(s.pipelined)], CLUSTER_PIPELINE)],
+                        fill=_fill_keys,
+                        note="one pipeline() per 10,000 commands, then execute(); both clients group the "
+                             "commands per node and send the groups concurrently"),
+    ]
+
+
 # --- f: the reader alone ---------------------------------------------------------------------------
 
 _REPLY_MIX = (
@@ -582,7 +662,7 @@ class ReferenceWorkload(Workload):
 
 def all_workloads() -> List[Workload]:
     """Every workload, in table order."""
-    return [*_client_workloads(), ReaderWorkload(None), ReaderWorkload(1 << 16),
+    return [*_client_workloads(), *_cluster_workloads(), ReaderWorkload(None), ReaderWorkload(1 << 16),
             ReferenceWorkload("set"), ReferenceWorkload("get"),
             ReferenceWorkload("set", 1_000), ReferenceWorkload("get", 1_000)]
 

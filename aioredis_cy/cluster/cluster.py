@@ -1,13 +1,27 @@
-"""The low-level cluster client: slot map, one shared pool per node, redirects and retries."""
+"""The low-level cluster client: slot map, one shared pool per node, redirects and retries.
+
+The request path: ``execute`` is the C ``Router`` (see ``_cluster.pyx``), which hands
+the command to the pool of the node serving its slot at once and returns a future.
+Only a command the router cannot place, or whose reply is a redirect, a retryable
+error or a lost connection, comes back here, to :meth:`Cluster._attempts`.
+
+Topology: the slot map is loaded at start and refreshed in the background
+(:meth:`Cluster.schedule_refresh`): after a MOVED (which patches its slot at once),
+a CLUSTERDOWN, a lost connection, or every ``state_reload_interval``. Refreshes run
+one at a time, at most every REFRESH_MIN_INTERVAL seconds plus jitter; each asks
+REFRESH_NODES nodes at once and keeps the view with the highest epoch. Pools of
+nodes still in the cluster are kept; pools of nodes that left are closed.
+"""
 import asyncio
-import functools
+import logging
 import random
 import time
 import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from .._cluster import CROSS_SLOT, NO_KEYS, Route, Router, keys_slot
+from ..commands.transaction import _copy_outcome
 from ..errors import ConnectionClosedError, PoolClosedError, ReplyError
-from ..pool import create_pool
 from ..util import parse_url
 from .errors import (
     AskError,
@@ -21,20 +35,38 @@ from .errors import (
     UncoveredSlotError,
     redirect_error,
 )
-from .keys import READ_ONLY, normalized, slot_of, static_keys
+from .keys import BLOCKING, KEY_POSITIONS, KEYLESS, READ_ONLY, normalized, slot_of, static_keys
+from .pools import NodePools
 from .pubsub import ClusterSubscriptions
 from .state import ClusterNode, ClusterState, parse_cluster_slots
 
 __all__ = ["Cluster", "create_cluster"]
 
+logger = logging.getLogger("aioredis_cy.cluster")
+
 Address = Tuple[str, int]
 # The gap between two topology refreshes, and the random part added to it.
 REFRESH_MIN_INTERVAL = 0.1
 REFRESH_JITTER = 0.05
-# How many nodes a refresh asks (the highest epoch wins).
+# How many nodes a refresh asks at once (the highest epoch wins).
 REFRESH_NODES = 3
+# Seconds to open a connection to a node when ``connect_timeout`` is not given.
+CONNECT_TIMEOUT = 1.0
+# Command spellings whose Route is remembered (beyond it, looked up each time).
+ROUTES_LIMIT = 4096
 _RETRYABLE = (TryAgainError, ClusterDownError, LoadingError)
-_LOST = (ConnectionClosedError, PoolClosedError, OSError, asyncio.TimeoutError)
+# Failures after the command may have been written: only a read-only one is sent again.
+_MAYBE_SENT = (ConnectionClosedError, asyncio.TimeoutError, asyncio.CancelledError)
+# Failures before anything was written (no pool, no connection): any command may be sent again.
+_NOT_SENT = (PoolClosedError, OSError)
+_LOST = _MAYBE_SENT + _NOT_SENT
+
+
+def _resendable(error: BaseException, read_only: bool) -> bool:
+    """After this lost-connection error, may the command be sent again?"""
+    if isinstance(error, _MAYBE_SENT):   # (TimeoutError is an OSError on Python 3.11+)
+        return read_only
+    return isinstance(error, _NOT_SENT)
 
 
 def _startup_address(node) -> Tuple[Address, Dict[str, Any]]:
@@ -52,11 +84,25 @@ def _check_delay(name: str, value) -> None:
         raise ValueError(f"{name} must not be negative, got {value!r}")
 
 
-async def _asking_on(conn, command, args, kwargs):
+def _send(pool, converter, command, args, kwargs):
+    if converter is None:
+        return pool.execute(command, *args, **kwargs)
+    return pool._execute_converted(converter, command, *args, **kwargs)
+
+
+async def _asking_on(conn, converter, command, args, kwargs):
     asking = conn.execute(b"ASKING")
-    reply = conn.execute(command, *args, **kwargs)
-    await asking
+    reply = _send(conn, converter, command, args, kwargs)
+    try:
+        await asking
+    except ReplyError:
+        pass   # the command's own reply says what happened
     return await reply
+
+
+def _cancel_with(task: asyncio.Future, target: asyncio.Future) -> None:
+    if target.cancelled():
+        task.cancel()
 
 
 class Cluster:
@@ -97,19 +143,26 @@ class Cluster:
         self._attempt_timeout = attempt_timeout
         self._state_reload_interval = state_reload_interval
         self._follow_cluster = bool(follow_cluster)
-        self._read_from_replicas = read_from_replicas
-        self._pool_options: Dict[str, Any] = {
+        self._read_from_replicas = bool(read_from_replicas)
+        pool_options: Dict[str, Any] = {
             "username": username if username is not None else uri_options.get("username"),
             "password": password if password is not None else uri_options.get("password"),
             "encoding": encoding if encoding is not None else uri_options.get("encoding"),
             "ssl": ssl if ssl is not None else uri_options.get("ssl"),
             "minsize": 1 if pool_minsize is None else pool_minsize,
             "maxsize": 10 if pool_maxsize is None else pool_maxsize,
-            "create_connection_timeout": connect_timeout,
+            "create_connection_timeout": CONNECT_TIMEOUT if connect_timeout is None else connect_timeout,
         }
-        self._encoding: Optional[str] = self._pool_options["encoding"]
-        self._pools: Dict[Address, Any] = {}
-        self._creating: Dict[Address, asyncio.Future] = {}
+        self._encoding: Optional[str] = pool_options["encoding"]
+        # With replica reads every connection sends READONLY: harmless on a primary, and a
+        # node keeps its pool when a failover swaps its role.
+        self._pools = NodePools(pool_options, read_only=self._read_from_replicas)
+        self._pools.on_open = self._pool_opened
+        self._router = Router(self, self._read_from_replicas, attempt_timeout)
+        if type(self).execute is Cluster.execute:
+            # The C fast path, with no Python frame in between (Redis binds these too).
+            self.execute = self._router.execute  # type: ignore[method-assign]
+            self._execute_converted = self._router.execute_converted  # type: ignore[method-assign]
         self._state: Optional[ClusterState] = None
         self._refresh_task: Optional[asyncio.Task] = None
         self._reload_task: Optional[asyncio.Task] = None
@@ -158,75 +211,105 @@ class Cluster:
 
     def determine_slot(self, *keys) -> int:
         """The one slot of ``keys``; CrossSlotError if they hash to several."""
-        slot = slot_of(keys[0])
-        for key in keys[1:]:
-            if slot_of(key) != slot:
-                raise CrossSlotError(
-                    f"keys {[keys[0], key]!r} hash to different slots; an atomic command needs one slot "
-                    "(use a {hash tag} or the *_nonatomic methods)")
+        slot = keys_slot(keys, 0, -1, 1)
+        if slot == CROSS_SLOT:
+            raise self._cross_slot_error(keys)
+        if slot == NO_KEYS:
+            raise ValueError("determine_slot needs at least one key")
         return slot
+
+    @staticmethod
+    def _cross_slot_error(keys) -> CrossSlotError:
+        first = slot_of(keys[0])
+        other = next(key for key in keys if slot_of(key) != first)
+        return CrossSlotError(
+            f"keys {[keys[0], other]!r} hash to different slots; an atomic command needs one slot "
+            "(use a {hash tag} or the *_nonatomic methods)")
 
     async def create_pool_by_addr(self, addr: Address):
         """The pool of the node at ``addr`` (opened on first use and kept)."""
-        addr = (str(addr[0]), int(addr[1]))
-        pool = self._pools.get(addr)
-        if pool is not None and not pool.closed:
-            return pool
-        if self._closed:
-            raise ClusterClosedError("cluster is closed")
-        creating = self._creating.get(addr)
-        if creating is None:
-            creating = asyncio.ensure_future(create_pool(addr, **self._pool_options))
-            self._creating[addr] = creating
-            creating.add_done_callback(functools.partial(self._pool_created, addr))
-        return await asyncio.shield(creating)
+        return await self._pools.open((str(addr[0]), int(addr[1])))
 
-    def _pool_created(self, addr: Address, fut: asyncio.Future) -> None:
-        if self._creating.get(addr) is fut:
-            del self._creating[addr]
-        if fut.cancelled() or fut.exception() is not None:
-            return
-        pool = fut.result()
-        if self._closed:
-            pool.close()
-        else:
-            self._pools[addr] = pool
+    def _pool_opened(self, addr: Address, pool) -> None:
+        if self._state is not None and self._state.has_addr(addr):
+            self._fill_router()
 
-    async def _load_state(self) -> None:
-        """Ask up to REFRESH_NODES nodes for CLUSTER SLOTS; keep the view with the highest epoch."""
+    def _fill_router(self) -> None:
+        """Point the router's slot tables at the pools of the current state's nodes."""
+        state = self._state
+        assert state is not None
+        pools: Dict[Address, Any] = {}
+        for node in state.nodes:
+            pool = self._pools.get(node.addr)
+            if pool is not None:
+                pools[node.addr] = pool
+        router = self._router
+        router.slot_pools = [None if node is None else pools.get(node.addr) for node in state.owners()]
+        router.master_pools = [pools[node.addr] for node in state.masters() if node.addr in pools]
+        if self._read_from_replicas:
+            by_master = {node.addr: tuple(pools[r.addr] for r in state.master_replicas(node.addr)
+                                          if r.addr in pools)
+                         for node in state.masters()}
+            router.replica_pools = [None if node is None else by_master.get(node.addr)
+                                    for node in state.owners()]
+
+    async def _read_view(self, addr: Address) -> ClusterState:
+        pool = await self.create_pool_by_addr(addr)
+        info, slots = await asyncio.gather(
+            pool.execute(b"CLUSTER", b"INFO", encoding="utf-8"), pool.execute(b"CLUSTER", b"SLOTS"))
+        epoch = 0
+        for line in info.splitlines():
+            if line.startswith("cluster_current_epoch:"):
+                epoch = int(line.split(":", 1)[1])
+        return parse_cluster_slots(slots, addr, epoch)
+
+    def _candidates(self) -> List[Address]:
+        """Nodes to ask for the slot map: known primaries (shuffled), their replicas, the startup nodes."""
         candidates: List[Address] = []
         if self._state is not None:
-            candidates += [node.addr for node in self._state.masters()]
+            masters = [node.addr for node in self._state.masters()]
+            random.shuffle(masters)
+            candidates += masters
+            candidates += [node.addr for node in self._state.replicas() if node.addr not in candidates]
         candidates += [addr for addr in self._startup if addr not in candidates]
+        return candidates
+
+    async def _load_state(self) -> None:
+        """Ask REFRESH_NODES nodes at a time for their view until one answers; keep the highest epoch."""
+        candidates = self._candidates()
         best: Optional[ClusterState] = None
         errors: List[BaseException] = []
-        asked = 0
-        for addr in candidates:
-            if asked >= REFRESH_NODES:
+        for start in range(0, len(candidates), REFRESH_NODES):
+            views = await asyncio.gather(*(self._read_view(addr)
+                                           for addr in candidates[start:start + REFRESH_NODES]),
+                                         return_exceptions=True)
+            for view in views:
+                if isinstance(view, BaseException):
+                    if not isinstance(view, Exception):
+                        raise view
+                    errors.append(view)
+                elif view.slot_ranges and (best is None or view.epoch > best.epoch):
+                    best = view
+            if best is not None:
                 break
-            try:
-                pool = await self.create_pool_by_addr(addr)
-                info, slots = await asyncio.gather(
-                    pool.execute(b"CLUSTER", b"INFO", encoding="utf-8"), pool.execute(b"CLUSTER", b"SLOTS"))
-            except (ReplyError, *_LOST) as exc:
-                errors.append(exc)
-                continue
-            asked += 1
-            epoch = 0
-            for line in info.splitlines():
-                if line.startswith("cluster_current_epoch:"):
-                    epoch = int(line.split(":", 1)[1])
-            state = parse_cluster_slots(slots, addr, epoch)
-            if state.slot_ranges and (best is None or state.epoch > best.epoch):
-                best = state
         if best is None:
             raise ClusterStateError(f"no cluster node gave a usable slot map: {errors!r}")
-        self._state = best
+        await self._apply_state(best)
+
+    async def _apply_state(self, state: ClusterState) -> None:
+        """Make ``state`` current: open pools of new nodes, close those of nodes that left."""
+        wanted = [node.addr for node in (state.nodes if self._read_from_replicas else state.masters())]
+        missing = [addr for addr in wanted if self._pools.get(addr) is None]
+        await asyncio.gather(*(self.create_pool_by_addr(addr) for addr in missing), return_exceptions=True)
+        if self._closed:
+            return
+        self._state = state
         self.refresh_count += 1
         self._last_refresh = time.monotonic()
-        known = {node.addr for node in best.nodes} | set(self._startup)
-        for addr in [addr for addr in self._pools if addr not in known]:
-            self._pools.pop(addr).close()
+        dropped = self._pools.keep_only({node.addr for node in state.nodes} | set(self._startup))
+        if dropped:
+            logger.info("cluster nodes left: %s", dropped)
+        self._fill_router()
 
     def schedule_refresh(self) -> "asyncio.Task":
         """Start a background refresh unless one is running (rate-limited, with jitter)."""
@@ -240,8 +323,8 @@ class Cluster:
         await asyncio.sleep(max(0.0, wait) + random.uniform(0, REFRESH_JITTER))
         try:
             await self._load_state()
-        except ClusterStateError:
-            pass   # the next redirect or failed attempt schedules another
+        except ClusterStateError as exc:
+            logger.warning("cluster refresh failed: %s", exc)   # the next failure schedules another
 
     async def _reload_periodically(self, interval: float) -> None:
         while True:
@@ -249,17 +332,101 @@ class Cluster:
             await self.schedule_refresh()
 
     async def _start(self) -> None:
+        self._router.bind_loop(asyncio.get_running_loop())
         await self._load_state()
         if self._state_reload_interval:
             self._reload_task = asyncio.ensure_future(self._reload_periodically(self._state_reload_interval))
 
-    # -- commands -----------------------------------------------------------
+    def note_moved(self, error: MovedError) -> None:
+        """Patch the slot map after a MOVED reply and schedule a refresh (unless already patched)."""
+        state = self.get_cluster_state()
+        current = state.slot_master(error.slot)
+        if current is not None and current.addr == error.address:
+            return
+        state.move_slot(error.slot, error.address)
+        self._router.slot_pools[error.slot] = self._pools.get(error.address)
+        if self._read_from_replicas:
+            self._router.replica_pools[error.slot] = None
+        self.schedule_refresh()
+
+    # -- commands: the router's calls back into Python ------------------------
 
     def execute(self, command, *args, **kwargs):
-        """Send a command to the node that serves its keys; returns an awaitable of the reply."""
-        if self._closed:
-            raise ClusterClosedError("cluster is closed")
-        return self._execute(command, args, kwargs)
+        """Send a command to the node that serves its keys; returns a future of the reply.
+
+        (An instance of Cluster itself has this replaced by the C router's ``execute``.)
+        """
+        return self._router.execute(command, *args, **kwargs)
+
+    def _execute_converted(self, converter, command, *args, **kwargs):
+        """``execute`` whose future gets ``converter(reply)``: how command methods send."""
+        return self._router.execute_converted(converter, command, *args, **kwargs)
+
+    def _closed_error(self):
+        raise ClusterClosedError("cluster is closed")
+
+    def _cross_slot(self, command, args):
+        keys = static_keys(normalized(command), args)
+        raise self._cross_slot_error(keys)
+
+    def _learn(self, command) -> Optional[Route]:
+        """The Route of a command not seen yet (None: its keys must be asked for each time)."""
+        try:
+            name = normalized(command)
+        except TypeError:
+            return None
+        spec = KEY_POSITIONS.get(name)
+        if spec is not None:
+            first, last, step = spec
+            route = Route(first, last, step, name in READ_ONLY, name in BLOCKING)
+        elif name in KEYLESS:
+            route = Route(-1, 0, 1, name in READ_ONLY, name in BLOCKING)
+        else:
+            return None
+        try:
+            if len(self._router.routes) < ROUTES_LIMIT:
+                self._router.routes[command] = route
+        except TypeError:   # unhashable spelling
+            pass
+        return route
+
+    def _send_slowly(self, converter, command, args, kwargs):
+        """The slow path from the start: a future settled by a task of its own."""
+        name = normalized(command)
+        return self._spawn(self._loop_future(), self._attempts(converter, command, args, kwargs, name))
+
+    def _loop_future(self) -> asyncio.Future:
+        return asyncio.get_running_loop().create_future()
+
+    def _spawn(self, target: asyncio.Future, coro) -> asyncio.Future:
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(lambda done: _copy_outcome(done, target))
+        target.add_done_callback(lambda done: _cancel_with(task, done))
+        return target
+
+    def _on_error(self, relay, exc: BaseException) -> None:
+        """A fast-path command failed: follow a redirect or retry it, or fail its caller."""
+        error = redirect_error(exc) if isinstance(exc, ReplyError) else exc
+        retry = isinstance(error, (MovedError, AskError, *_RETRYABLE)) or _resendable(
+            error, relay.route.read_only)
+        if isinstance(error, _LOST):
+            self.schedule_refresh()
+        if not retry or self._max_attempts < 2:
+            relay.target.set_exception(error)
+            return
+        name = normalized(relay.command)
+        self._spawn(relay.target, self._attempts(relay.converter, relay.command, relay.args, relay.kwargs,
+                                                 name, error=error, slot=relay.slot))
+
+    def _on_timeout(self, relay) -> None:
+        """A fast-path command took longer than attempt_timeout."""
+        source = relay.source
+        relay.source = None
+        if relay.target.done():
+            return
+        if source is not None:
+            source.cancel()   # the protocol keeps its place in line and drops the reply
+        self._on_error(relay, asyncio.TimeoutError())
 
     async def _keys_of(self, name: bytes, command, args: Sequence) -> Sequence:
         keys = static_keys(name, args)
@@ -279,53 +446,58 @@ class Cluster:
             raise ClusterStateError("the cluster has no primary serving slots")
         return random.choice(masters)
 
-    async def _execute(self, command, args, kwargs):
-        name = normalized(command)
-        keys = await self._keys_of(name, command, args)
-        slot = self.determine_slot(*keys) if keys else None
+    async def _attempts(self, converter, command, args, kwargs, name: bytes, *,
+                        error: Optional[BaseException] = None, slot: int = NO_KEYS):
+        """Send until a reply that is not a redirect, within max_attempts (the first may be done)."""
+        if error is None:
+            keys = await self._keys_of(name, command, args)
+            slot = self.determine_slot(*keys) if keys else NO_KEYS
         read_only = name in READ_ONLY
         ask_addr: Optional[Address] = None
-        last_error: Optional[BaseException] = None
-        for attempt in range(self._max_attempts):
-            if ask_addr is not None:
-                addr = ask_addr
-            elif slot is None:
-                addr = self._random_master().addr
-            else:
-                addr = self._node_for(slot).addr
-            pool = await self.create_pool_by_addr(addr)
-            try:
-                if ask_addr is not None:
-                    ask_addr = None
-                    return await self._timed(self._asking(pool, command, args, kwargs))
-                return await self._timed(pool.execute(command, *args, **kwargs))
-            except ReplyError as exc:
-                error = redirect_error(exc)
+        attempt = 0 if error is None else 1
+        while True:
+            if error is not None:
+                if attempt >= self._max_attempts:
+                    raise error
                 if isinstance(error, MovedError):
-                    self._state.move_slot(error.slot, error.address)   # type: ignore[union-attr]
-                    self.schedule_refresh()
+                    self.note_moved(error)
                 elif isinstance(error, AskError):
                     ask_addr = error.address
                 elif isinstance(error, _RETRYABLE):
                     if isinstance(error, ClusterDownError):
                         self.schedule_refresh()
                     await asyncio.sleep(self._backoff(attempt))
+                elif _resendable(error, read_only):
+                    self.schedule_refresh()
+                    await asyncio.sleep(self._backoff(attempt))
                 else:
+                    raise error
+            attempt += 1
+            try:
+                if ask_addr is not None:
+                    pool = await self.create_pool_by_addr(ask_addr)
+                    ask_addr = None
+                    return await self._timed(self._asking(pool, converter, command, args, kwargs))
+                pool = await self.create_pool_by_addr(self._addr_for(slot, read_only))
+                return await self._timed(_send(pool, converter, command, args, kwargs))
+            except ReplyError as exc:
+                error = redirect_error(exc)
+                if not isinstance(error, (MovedError, AskError, *_RETRYABLE)):
                     raise error from None if error is not exc else None
-                last_error = error
-            except _LOST as exc:
-                # Possibly executed: only a read-only command may be sent again.
-                if not read_only:
-                    raise
-                last_error = exc
-                self.schedule_refresh()
-                await asyncio.sleep(self._backoff(attempt))
-        assert last_error is not None
-        raise last_error
+            except (ConnectionClosedError, asyncio.TimeoutError, *_NOT_SENT) as exc:
+                error = exc   # (a CancelledError here is our caller's: it goes up)
+
+    def _addr_for(self, slot: int, read_only: bool) -> Address:
+        if slot == NO_KEYS:
+            return self._random_master().addr
+        node = self._node_for(slot)
+        if read_only and self._read_from_replicas:
+            replicas = self.get_cluster_state().master_replicas(node.addr)
+            if replicas:
+                return random.choice(replicas).addr
+        return node.addr
 
     def _node_for(self, slot: int) -> ClusterNode:
-        # read_from_replicas is accepted but reads stay on primaries until replica
-        # connections send READONLY (issue 14).
         node = self.get_cluster_state().slot_master(slot)
         if node is None:
             self.schedule_refresh()
@@ -341,14 +513,14 @@ class Cluster:
             return awaitable
         return asyncio.wait_for(awaitable, self._attempt_timeout)
 
-    async def _asking(self, pool, command, args, kwargs):
+    async def _asking(self, pool, converter, command, args, kwargs):
         """ASKING and the command back to back on one connection (nothing can come between)."""
         conn, _ = pool.get_connection(command, args)
         if conn is not None:
-            return await _asking_on(conn, command, args, kwargs)
+            return await _asking_on(conn, converter, command, args, kwargs)
         conn = await pool.acquire()
         try:
-            return await _asking_on(conn, command, args, kwargs)
+            return await _asking_on(conn, converter, command, args, kwargs)
         finally:
             pool.release(conn)
 
@@ -404,11 +576,6 @@ class Cluster:
         """The keys among ``args`` of ``command`` (asked with COMMAND GETKEYS when not in the table)."""
         return await self._keys_of(normalized(command), command, args)
 
-    def note_moved(self, error: MovedError) -> None:
-        """Patch the slot map after a MOVED reply and schedule a refresh."""
-        self.get_cluster_state().move_slot(error.slot, error.address)
-        self.schedule_refresh()
-
     # -- closing ------------------------------------------------------------
 
     def close(self) -> None:
@@ -416,27 +583,23 @@ class Cluster:
         if self._closed:
             return
         self._closed = True
+        self._router.closed = True
         self._subscriptions.close()
         for task in (self._refresh_task, self._reload_task):
             if task is not None:
                 task.cancel()
-        for pool in self._pools.values():
-            pool.close()
+        self._pools.close()
 
     async def wait_closed(self) -> None:
         """Wait until every pool is closed."""
         for task in (self._refresh_task, self._reload_task):
             if task is not None:
                 await asyncio.gather(task, return_exceptions=True)
-        for fut in list(self._creating.values()):
-            await asyncio.gather(fut, return_exceptions=True)
-        for pool in list(self._pools.values()):
-            pool.close()
-            await pool.wait_closed()
+        await self._pools.wait_closed()
         await self._subscriptions.wait_closed()
 
 
-async def create_cluster(startup_nodes, **options) -> Cluster:
+async def create_cluster(startup_nodes: Sequence[Any], **options: Any) -> Cluster:
     """Connect to a cluster (see :class:`Cluster` for the keywords) and load its slot map."""
     cluster = Cluster(startup_nodes, **options)
     try:

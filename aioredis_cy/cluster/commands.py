@@ -1,6 +1,6 @@
 """RedisCluster: the Redis command set over a Cluster, plus aioredis-cluster's extras."""
 import asyncio
-from typing import List
+from typing import Any, Callable, List, Optional, Sequence
 
 from ..commands import Redis
 from ..util import _NOTSET
@@ -59,7 +59,9 @@ class RedisCluster(ClusterTransactionsMixin, NonatomicCommandsMixin, EveryPrimar
 
 
 
-async def create_redis_cluster(startup_nodes, *, cluster_commands_factory=None, **options):
+async def create_redis_cluster(startup_nodes: Sequence[Any], *,
+                               cluster_commands_factory: Optional[Callable[[Cluster], RedisCluster]] = None,
+                               **options: Any) -> RedisCluster:
     """Connect to a cluster and return ``cluster_commands_factory(cluster)`` (a RedisCluster by default).
 
     The keywords are those of :class:`~aioredis_cy.cluster.Cluster`.

@@ -1,9 +1,9 @@
 """Where a command's keys are: a static table, with ``COMMAND GETKEYS`` for the rest."""
 from typing import Callable, Dict, Optional, Sequence
 
-from .._crc16 import key_slot
+from .._cluster import slot_of
 
-__all__ = ["KEY_POSITIONS", "static_keys", "slot_of", "to_bytes", "READ_ONLY"]
+__all__ = ["KEY_POSITIONS", "static_keys", "slot_of", "to_bytes", "READ_ONLY", "BLOCKING", "KEYLESS"]
 
 # command -> (first, last, step) of its key arguments, counted from the first argument
 # (0); last -1 means "to the end", -2 "all but the last".
@@ -53,6 +53,11 @@ READ_ONLY = frozenset(
         "sort_ro expiretime pexpiretime object xinfo touch ping echo info time randomkey dbsize keys "
         "command lastsave role").split())
 
+# Commands that hold their connection until the server answers (the pool gives them one of their own).
+BLOCKING = frozenset(
+    name.encode()
+    for name in "blpop brpop brpoplpush blmove bzpopmin bzpopmax blmpop bzmpop wait waitaof".split())
+
 _NUMKEYS_AT = {b"eval": 1, b"evalsha": 1, b"eval_ro": 1, b"evalsha_ro": 1, b"fcall": 1, b"fcall_ro": 1,
                b"zunionstore": 1, b"zinterstore": 1, b"zdiffstore": 1}
 _NUMKEYS_FIRST = {b"zunion": 0, b"zinter": 0, b"zdiff": 0, b"sintercard": 0, b"lmpop": 0, b"zmpop": 0}
@@ -69,11 +74,6 @@ def to_bytes(value) -> bytes:
     if isinstance(value, (int, float)):
         return repr(value).encode()
     raise TypeError(f"bad key type {type(value).__name__}")
-
-
-def slot_of(key) -> int:
-    """The slot of one key."""
-    return key_slot(to_bytes(key))
 
 
 def static_keys(name: bytes, args: Sequence) -> Optional[Sequence]:

@@ -13,9 +13,10 @@ of every buffered command must hash to that slot, else nothing is sent.
 """
 import asyncio
 import contextvars
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from .._buffered import BufferedCommand
+from .._crc16 import key_slot
 from .._protocol import ENCODING_NOT_GIVEN, check_sendable, settle_records
 from ..commands.transaction import (
     MultiExec,
@@ -28,10 +29,18 @@ from ..commands.transaction import (
     send_commands,
 )
 from ..errors import ReplyError
-from ..pool import _SHARED, _route_with_args
+from ..pool import _SHARED, _route, _route_with_args
 from .cluster import Cluster
-from .errors import AskError, ClusterDownError, CrossSlotError, MovedError, RedisClusterError, redirect_error
-from .keys import normalized, static_keys
+from .errors import (
+    AskError,
+    ClusterDownError,
+    CrossSlotError,
+    MovedError,
+    RedisClusterError,
+    UncoveredSlotError,
+    redirect_error,
+)
+from .keys import KEY_POSITIONS, normalized, slot_of, static_keys
 
 __all__ = ["ClusterPipeline", "ClusterMultiExec", "ClusterTransactionsMixin"]
 
@@ -51,52 +60,76 @@ class _ClusterCommandBuffer(_CommandBuffer):
             "in a cluster pipeline or transaction; call it on the RedisCluster itself")
 
 
+_FIRST_ARG = object()   # the key spec of commands whose one key is their first argument
+
+
+def _key_spec(command):
+    """``_FIRST_ARG`` or the normalized name (looked up in the key table for each record)."""
+    name = normalized(command)
+    return _FIRST_ARG if KEY_POSITIONS.get(name) == (0, 0, 1) else name
+
+
 async def _record_slots(cluster, records: list) -> Tuple[List[int], Dict[int, BaseException]]:
     """The slot of each record (``_KEYLESS`` without keys) and the refusal of each cross-slot one."""
     slots: List[int] = []
     refused: Dict[int, BaseException] = {}
+    specs: dict = {}   # per command object: its key spec, computed once per pipeline
+    append = slots.append
     for index, record in enumerate(records):
         command, args = record.command, record.args
-        keys = static_keys(normalized(command), args)
-        if keys is None:
-            try:
-                keys = await cluster.command_keys(command, args)
-            except ReplyError as exc:
-                refused[index] = exc
-                slots.append(_KEYLESS)
-                continue
-        if not keys:
-            slots.append(_KEYLESS)
-            continue
         try:
-            slots.append(cluster.determine_slot(*keys))
-        except (CrossSlotError, TypeError) as exc:
+            spec = specs[command]
+        except KeyError:
+            spec = specs[command] = _key_spec(command)
+        except TypeError:   # unhashable (bytearray)
+            spec = _key_spec(command)
+        try:
+            if spec is _FIRST_ARG and args:
+                key = args[0]
+                kind = type(key)
+                append(key_slot(key) if kind is bytes else
+                       key_slot(key.encode()) if kind is str else slot_of(key))
+                continue
+            keys = static_keys(spec, args) if spec is not _FIRST_ARG else ()
+            if keys is None:
+                keys = await cluster.command_keys(command, args)
+            append(cluster.determine_slot(*keys) if keys else _KEYLESS)
+        except (CrossSlotError, TypeError, ReplyError) as exc:
             refused[index] = exc
-            slots.append(_KEYLESS)
+            append(_KEYLESS)
     return slots, refused
 
 
-def _needs_own_connection(records: list, batch: list) -> bool:
+def _needs_own_connection(records: list, indices: List[int]) -> bool:
     """True if one of the commands would block or change the state of a shared connection."""
-    return any(_route_with_args(records[index].command, records[index].args) != _SHARED
-               for index in batch if index is not None)
+    if {_route(command) for command in {records[index].command for index in indices}} == {_SHARED}:
+        return False   # the usual case: one look-up per distinct command
+    return any(_route_with_args(records[index].command, records[index].args) != _SHARED for index in indices)
 
 
 class _NodeBatch:
     """The commands of one round for one node, sent together on one of its connections."""
 
-    __slots__ = ("addr", "indices", "asked")
+    __slots__ = ("addr", "indices", "asking")
 
     def __init__(self, addr: Address) -> None:
         self.addr = addr
         self.indices: List[int] = []
-        self.asked: List[Optional[int]] = []   # record indices, None where an ASKING goes
+        self.asking: Set[int] = set()   # the indices to send right after an ASKING
 
-    def add(self, index: int, asking: bool) -> None:
-        if asking:
-            self.asked.append(None)
-        self.asked.append(index)
-        self.indices.append(index)
+    def _commands(self, records: list) -> Tuple[list, list]:
+        """The records to send and, per position, its index (None for an ASKING)."""
+        if not self.asking:
+            return [records[index] for index in self.indices], self.indices
+        batch: list = []
+        positions: list = []
+        for index in self.indices:
+            if index in self.asking:
+                batch.append(_ASKING)
+                positions.append(None)
+            batch.append(records[index])
+            positions.append(index)
+        return batch, positions
 
     async def run(self, cluster, records: list, outcomes: list, timeout: Optional[float]) -> None:
         """Send the batch and store each command's outcome at its index."""
@@ -106,8 +139,8 @@ class _NodeBatch:
             for index in self.indices:
                 outcomes[index] = exc
             return
-        batch = [_ASKING if index is None else records[index] for index in self.asked]
-        conn = None if _needs_own_connection(records, self.asked) else pool.get_connection(b"PING")[0]
+        batch, positions = self._commands(records)
+        conn = None if _needs_own_connection(records, self.indices) else pool.get_connection(b"PING")[0]
         release = None
         if conn is None:
             try:
@@ -130,13 +163,20 @@ class _NodeBatch:
         if not done.done():
             await asyncio.wait((done,), timeout=timeout)
         if done.done():
-            sent = iter(_outcome_of(done))
+            sent = _outcome_of(done)
         else:
-            sent = iter([asyncio.TimeoutError(f"no reply from {self.addr} within {timeout}s")] * len(batch))
-        for position, at in enumerate(self.asked):
-            outcome = refused[position] if refused and position in refused else next(sent)
-            if at is not None:
-                outcomes[at] = outcome
+            sent = [asyncio.TimeoutError(f"no reply from {self.addr} within {timeout}s")] * len(batch)
+        if refused:   # put the refusals in their places
+            replies = iter(sent)
+            sent = [refused[position] if position in refused else next(replies)
+                    for position in range(len(batch))]
+        if positions is self.indices:
+            for index, outcome in zip(positions, sent):
+                outcomes[index] = outcome
+        else:
+            for at, outcome in zip(positions, sent):
+                if at is not None:
+                    outcomes[at] = outcome
 
 
 def _releaser(pool, conn):
@@ -183,25 +223,29 @@ async def _send_rounds(cluster, records: list, slots: List[int], pending: List[i
     for attempt in range(attempts):
         batches: Dict[Address, _NodeBatch] = {}
         keyless_addr: Optional[Address] = None
+        state = cluster.get_cluster_state()
         for index in pending:
-            ask = asks.pop(index, None)
+            ask = asks.pop(index, None) if asks else None
             slot = slots[index]
-            try:
-                if ask is not None:
-                    addr = ask
-                elif slot == _KEYLESS:
-                    if keyless_addr is None:
-                        keyless_addr = next(iter(batches), None) or cluster.random_master_addr()
-                    addr = keyless_addr
-                else:
-                    addr = cluster.slot_master(slot).addr
-            except RedisClusterError as exc:
-                outcomes[index] = exc
-                continue
+            if ask is not None:
+                addr = ask
+            elif slot == _KEYLESS:
+                if keyless_addr is None:
+                    keyless_addr = next(iter(batches), None) or cluster.random_master_addr()
+                addr = keyless_addr
+            else:
+                owner = state.slot_master(slot)
+                if owner is None:
+                    outcomes[index] = UncoveredSlotError(slot)
+                    cluster.schedule_refresh()
+                    continue
+                addr = owner.addr
             node_batch = batches.get(addr)
             if node_batch is None:
                 node_batch = batches[addr] = _NodeBatch(addr)
-            node_batch.add(index, ask is not None)
+            node_batch.indices.append(index)
+            if ask is not None:
+                node_batch.asking.add(index)
         await asyncio.gather(*(node_batch.run(cluster, records, outcomes, cluster.attempt_timeout)
                                for node_batch in batches.values()))
         pending = []

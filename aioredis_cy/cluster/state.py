@@ -48,8 +48,24 @@ class ClusterState:
         return self._owners[slot]
 
     def slot_replicas(self, slot: int) -> List[ClusterNode]:
+        """The replicas of the primary serving ``slot`` (none when it is uncovered)."""
         master = self._owners[slot]
         return [] if master is None else self._replicas.get(master.addr, [])
+
+    def master_replicas(self, addr: Address) -> List[ClusterNode]:
+        """The replicas of the primary at ``addr``."""
+        return list(self._replicas.get(addr, []))
+
+    def owners(self) -> List[Optional[ClusterNode]]:
+        """The primary of every slot (None where uncovered), by slot number."""
+        return list(self._owners)
+
+    def has_addr(self, addr: Address) -> bool:
+        return any(node.addr == addr for node in self.nodes)
+
+    @property
+    def current_epoch(self) -> int:
+        return self.epoch
 
     def move_slot(self, slot: int, addr: Address) -> None:
         """Record a MOVED reply: ``slot`` is now served by the primary at ``addr``."""

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, Optional
 
 from .._cache_client import CachingFront, cache_disabled, track_connection
-from .._typing import Address, Arg, Reply, Value
+from .._typing import Address, Arg, Reply, SSLOption, Value
 from ..abc import AbcPool
 from ..cache import ClientCache
 from ..errors import RedisError
@@ -31,8 +31,6 @@ from .string import StringCommandsMixin
 from .transaction import MultiExec, Pipeline, TransactionsCommandsMixin
 
 if TYPE_CHECKING:
-    from ssl import SSLContext
-
     from typing_extensions import Self
 
     from ..connection import RedisConnection
@@ -92,7 +90,7 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
 
-    def execute(self, command: Arg, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+    def execute(self, command: Arg, *args: Arg, **kwargs: Any) -> Awaitable[Any]:
         """Send a raw command; returns the future (or awaitable) of its reply."""
         return self._pool_or_conn.execute(command, *args, **kwargs)
 
@@ -271,7 +269,7 @@ class ContextRedis(Redis):
 
 
 async def create_redis(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
-                       ssl: Optional[bool | SSLContext] = None, encoding: Optional[str] = None,
+                       ssl: Optional[SSLOption] = None, encoding: Optional[str] = None,
                        commands_factory: Callable[[Any], Redis] = Redis,
                        parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,
                        connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
@@ -304,7 +302,7 @@ async def create_redis(address: Address, *, db: Optional[int] = None, password: 
 
 
 async def create_redis_pool(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
-                            ssl: Optional[bool | SSLContext] = None, encoding: Optional[str] = None,
+                            ssl: Optional[SSLOption] = None, encoding: Optional[str] = None,
                             commands_factory: Callable[[Any], Redis] = Redis, minsize: int = 1,
                             maxsize: int = 10,
                             parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,

@@ -207,7 +207,7 @@ class ListCommandsMixin(CommandsBase):
         :raises TypeError: rank, count or maxlen is not int
         :raises ValueError: rank is 0, count or maxlen is negative
         """
-        args = []
+        args: List[Any] = []
         if rank is not None:
             _check_int("rank", rank)
             if rank == 0:

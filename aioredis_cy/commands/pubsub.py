@@ -7,9 +7,9 @@ dedicated pub/sub connection.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
-from .._typing import Arg, CommandsBase, Reply, Value
+from .._typing import Arg, ChannelArg, CommandsBase, Reply, Value
 from ..util import _to_bytes, pairs_to_dict
 
 if TYPE_CHECKING:
@@ -44,33 +44,33 @@ class PubSubCommandsMixin(CommandsBase):
         """Post ``message`` to the shard channel ``shardchannel`` (Redis 7)."""
         return self.execute(b"SPUBLISH", shardchannel, message)
 
-    def subscribe(self, channel: Union[Arg, Channel], *channels: Union[Arg, Channel]) -> Reply[List[Channel]]:
+    def subscribe(self, channel: ChannelArg, *channels: ChannelArg) -> Reply[List[Channel]]:
         """Subscribe to channels (names or Channel objects); returns the list of Channels."""
         return self._subscribe(b"SUBSCRIBE", "pubsub_channels", channel, channels)
 
-    def unsubscribe(self, channel: Union[Arg, Channel], *channels: Union[Arg, Channel]) -> Reply[List[Any]]:
+    def unsubscribe(self, channel: ChannelArg, *channels: ChannelArg) -> Reply[List[Any]]:
         """Unsubscribe from channels; returns the server's confirmations."""
         return self._pool_or_conn.execute_pubsub(b"UNSUBSCRIBE", channel, *channels)
 
-    def psubscribe(self, pattern: Union[Arg, Channel],
-                   *patterns: Union[Arg, Channel]) -> Reply[List[Channel]]:
+    def psubscribe(self, pattern: ChannelArg,
+                   *patterns: ChannelArg) -> Reply[List[Channel]]:
         """Subscribe to patterns; returns the list of pattern Channels (``is_pattern`` True)."""
         return self._subscribe(b"PSUBSCRIBE", "pubsub_patterns", pattern, patterns)
 
-    def punsubscribe(self, pattern: Union[Arg, Channel], *patterns: Union[Arg, Channel]) -> Reply[List[Any]]:
+    def punsubscribe(self, pattern: ChannelArg, *patterns: ChannelArg) -> Reply[List[Any]]:
         """Unsubscribe from patterns; returns the server's confirmations."""
         return self._pool_or_conn.execute_pubsub(b"PUNSUBSCRIBE", pattern, *patterns)
 
-    def ssubscribe(self, shardchannel: Union[Arg, Channel],
-                   *shardchannels: Union[Arg, Channel]) -> Reply[List[Channel]]:
+    def ssubscribe(self, shardchannel: ChannelArg,
+                   *shardchannels: ChannelArg) -> Reply[List[Channel]]:
         """Subscribe to shard channels (Redis 7); returns the list of Channels.
 
         They are listed in ``channels`` along with the plain ones.
         """
         return self._subscribe(b"SSUBSCRIBE", "pubsub_channels", shardchannel, shardchannels)
 
-    def sunsubscribe(self, shardchannel: Union[Arg, Channel],
-                     *shardchannels: Union[Arg, Channel]) -> Reply[List[Any]]:
+    def sunsubscribe(self, shardchannel: ChannelArg,
+                     *shardchannels: ChannelArg) -> Reply[List[Any]]:
         """Unsubscribe from shard channels (Redis 7); returns the server's confirmations."""
         return self._pool_or_conn.execute_pubsub(b"SUNSUBSCRIBE", shardchannel, *shardchannels)
 

@@ -93,7 +93,7 @@ class ServerCommandsMixin(CommandsBase):
             (b"ADDR", addr), (b"LADDR", laddr), (b"ID", client_id), (b"TYPE", client_type),
             (b"USER", user), (b"SKIPME", skip), (b"MAXAGE", maxage),
         )
-        args = [item for pair in filters if pair[1] is not None for item in pair]
+        args: List[Any] = [item for pair in filters if pair[1] is not None for item in pair]
         if not args:
             raise TypeError("client_kill() needs at least one filter: addr, laddr, client_id, ...")
         return self.execute(b"CLIENT", b"KILL", *args)

@@ -109,7 +109,7 @@ class SetCommandsMixin(CommandsBase):
         :raises TypeError: limit is not int
         :raises ValueError: limit is negative
         """
-        args = []
+        args: List[Any] = []
         if limit is not None:
             _check_int("limit", limit, 0)
             args = [b"LIMIT", limit]

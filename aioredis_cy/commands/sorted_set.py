@@ -444,7 +444,7 @@ class SortedSetCommandsMixin(CommandsBase):
     def zintercard(self, key: Key, *keys: Key, limit: Optional[int] = None) -> Reply[int]:
         """Size of the intersection; counting stops at ``limit`` if given (0 = no limit)
         (Redis 7.0+)."""
-        args = []
+        args: List[Any] = []
         if limit is not None:
             _check_int("limit", limit, 0)
             args = [b"LIMIT", limit]

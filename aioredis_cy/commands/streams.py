@@ -249,7 +249,7 @@ class StreamCommandsMixin(CommandsBase):
                 raise ValueError("consumer and idle need start, stop and count")
             return self.execute(b"XPENDING", stream, group_name)
         _check_int("count", count)
-        args = []
+        args: List[Any] = []
         if idle is not None:
             _check_int("idle", idle, 0)
             args = [b"IDLE", idle]

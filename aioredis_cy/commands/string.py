@@ -320,7 +320,7 @@ class StringCommandsMixin(CommandsBase):
         """
         if (start is None) != (end is None):
             raise TypeError("both start and stop must be specified")
-        args = []
+        args: List[Any] = []
         if start is not None:
             _check_int("start", start)
             _check_int("end", end)

@@ -22,6 +22,7 @@ from .._protocol import (
     ENCODING_NOT_GIVEN,
     BufferedMethod,
     CommandRecorder,
+    all_queued,
     check_sendable,
     convert_each,
     fail_records,
@@ -574,11 +575,11 @@ class MultiExec(Pipeline):
             sent = iter(outcomes)
             outcomes = [self._refused[index] if index in self._refused else next(sent)
                         for index in range(len(self._commands) + 1)]
-        multi, *sent = outcomes
-        error = self._transaction_error(multi, final)
-        if error is None and all(outcome in _QUEUED for outcome in sent):
+        error = self._transaction_error(outcomes[0], final)
+        if error is None and all_queued(outcomes, 1):
             values = convert_each(self._commands, final)
         else:   # refused when queued, or the transaction failed as a whole
+            sent = outcomes[1:]
             queued = [entry for entry, outcome in zip(self._commands, sent) if outcome in _QUEUED]
             results = iter(convert_each(queued, final) if error is None else ())
             values = [outcome if outcome not in _QUEUED else error if error is not None else next(results)

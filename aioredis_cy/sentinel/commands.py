@@ -1,16 +1,23 @@
 """``RedisSentinel``: the SENTINEL commands, and Redis clients for a service's master and replicas."""
-from typing import Any, Callable, Dict
+from __future__ import annotations
 
+from collections.abc import Awaitable, Sequence
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from .._typing import Address, Arg, SSLOption
 from ..commands import Redis
 from ..util import wait_convert, wait_ok
-from .pool import create_sentinel_pool
+from .pool import SentinelPool, create_sentinel_pool
 
 __all__ = ["create_sentinel", "RedisSentinel"]
 
 
-async def create_sentinel(sentinels, *, db=None, password=None, encoding=None, minsize=1, maxsize=10,
-                          ssl=None, timeout=0.2, loop=None, username=None, sentinel_password=None,
-                          sentinel_username=None, sentinel_ssl=None):
+async def create_sentinel(sentinels: Sequence[Address], *, db: Optional[int] = None,
+                          password: Optional[str] = None, encoding: Optional[str] = None, minsize: int = 1,
+                          maxsize: int = 10, ssl: Optional[SSLOption] = None,
+                          timeout: float = 0.2, loop: Any = None, username: Optional[str] = None,
+                          sentinel_password: Optional[str] = None, sentinel_username: Optional[str] = None,
+                          sentinel_ssl: Optional[SSLOption] = None) -> RedisSentinel:
     """Connect to the sentinels and return a :class:`RedisSentinel`.
 
     ``sentinels`` lists ``(host, port)`` pairs or ``redis://``/``rediss://`` URIs. ``db``,
@@ -29,7 +36,7 @@ async def create_sentinel(sentinels, *, db=None, password=None, encoding=None, m
 class RedisSentinel:
     """Redis Sentinel client: SENTINEL commands, and clients that follow a service's master or replicas."""
 
-    def __init__(self, pool):
+    def __init__(self, pool: SentinelPool) -> None:
         self._pool = pool
 
     def __repr__(self) -> str:
@@ -48,59 +55,59 @@ class RedisSentinel:
         """True once closed."""
         return self._pool.closed
 
-    def master_for(self, name) -> Redis:
+    def master_for(self, name: str) -> Redis:
         """A :class:`~aioredis_cy.Redis` client of ``name``'s master, following failovers."""
         return Redis(self._pool.master_for(name))
 
-    def slave_for(self, name) -> Redis:
+    def slave_for(self, name: str) -> Redis:
         """A :class:`~aioredis_cy.Redis` client of one of ``name``'s replicas."""
         return Redis(self._pool.slave_for(name))
 
-    def execute(self, command, *args, **kwargs):
+    def execute(self, command: Arg, *args: Arg, **kwargs: Any) -> Awaitable[Any]:
         """Send ``SENTINEL <command> <args>`` to a sentinel; returns an awaitable of the reply."""
         return self._pool.execute(b"SENTINEL", command, *args, **kwargs)
 
-    async def ping(self):
+    async def ping(self) -> Any:
         """PING a sentinel: ``b'PONG'``."""
         return await self._pool.execute(b"PING")
 
-    def master(self, name):
+    def master(self, name: str) -> Awaitable[Dict[str, Any]]:
         """The state of master ``name`` as a dict (numbers as int, ``flags`` as a frozenset)."""
         return wait_convert(self.execute(b"MASTER", name, encoding="utf-8"), _parse_state)
 
-    def master_address(self, name):
+    def master_address(self, name: str) -> Awaitable[Optional[Tuple[str, int]]]:
         """The ``(host, port)`` of master ``name``, or None if the sentinel does not know it."""
         return wait_convert(self.execute(b"get-master-addr-by-name", name, encoding="utf-8"), _parse_address)
 
-    def masters(self):
+    def masters(self) -> Awaitable[Dict[str, Dict[str, Any]]]:
         """The state of every monitored master: a dict of state dicts by master name."""
         return wait_convert(self.execute(b"MASTERS", encoding="utf-8"), _parse_masters)
 
-    def slaves(self, name):
+    def slaves(self, name: str) -> Awaitable[List[Dict[str, Any]]]:
         """The state of each replica of ``name``: a list of dicts."""
         return wait_convert(self.execute(b"SLAVES", name, encoding="utf-8"), _parse_states)
 
-    def sentinels(self, name):
+    def sentinels(self, name: str) -> Awaitable[List[Dict[str, Any]]]:
         """The state of each other sentinel monitoring ``name``: a list of dicts."""
         return wait_convert(self.execute(b"SENTINELS", name, encoding="utf-8"), _parse_states)
 
-    def monitor(self, name, ip, port, quorum):
+    def monitor(self, name: str, ip: str, port: int, quorum: int) -> Awaitable[bool]:
         """Start monitoring master ``name`` at ``ip:port`` with the given quorum; True when done."""
         return wait_ok(self.execute(b"MONITOR", name, ip, port, quorum))
 
-    def remove(self, name):
+    def remove(self, name: str) -> Awaitable[bool]:
         """Stop monitoring master ``name``; True when done."""
         return wait_ok(self.execute(b"REMOVE", name))
 
-    def set(self, name, option, value):
+    def set(self, name: str, option: str, value: Arg) -> Awaitable[bool]:
         """Change a monitoring option of master ``name`` (e.g. ``quorum``); True when done."""
         return wait_ok(self.execute(b"SET", name, option, value))
 
-    def failover(self, name):
+    def failover(self, name: str) -> Awaitable[bool]:
         """Fail over master ``name`` now, without asking the other sentinels; True when started."""
         return wait_ok(self.execute(b"FAILOVER", name))
 
-    def check_quorum(self, name):
+    def check_quorum(self, name: str) -> Awaitable[Any]:
         """Check that the sentinels can reach the quorum and majority to fail ``name`` over.
 
         Returns the sentinel's OK message; raises ReplyError otherwise.

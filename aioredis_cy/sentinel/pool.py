@@ -21,11 +21,15 @@ Lookups give up with :class:`~aioredis_cy.errors.MasterNotFoundError` or
 (``args``: message and the server's error) when the server refuses the connection, e.g. a
 wrong password. Every step is bounded by the pool's ``timeout`` (``discover_timeout``).
 """
+from __future__ import annotations
+
 import asyncio
 import random
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Type
 
+from .._typing import Address, Arg, SSLOption
 from ..connection import _check_address, create_connection
 from ..errors import (
     ConnectionClosedError,
@@ -102,9 +106,14 @@ def _address_of(state: Dict[str, Any]) -> Tuple[str, int]:
     return state["ip"], int(state["port"])
 
 
-async def create_sentinel_pool(sentinels, *, db=None, password=None, encoding=None, minsize=1, maxsize=10,
-                               ssl=None, parser=None, timeout=0.2, loop=None, username=None,
-                               sentinel_password=None, sentinel_username=None, sentinel_ssl=None):
+async def create_sentinel_pool(sentinels: Sequence[Address], *, db: Optional[int] = None,
+                               password: Optional[str] = None, encoding: Optional[str] = None,
+                               minsize: int = 1, maxsize: int = 10, ssl: Optional[SSLOption] = None,
+                               parser: Optional[Callable[..., Any]] = None, timeout: float = 0.2,
+                               loop: Any = None, username: Optional[str] = None,
+                               sentinel_password: Optional[str] = None,
+                               sentinel_username: Optional[str] = None,
+                               sentinel_ssl: Optional[SSLOption] = None) -> SentinelPool:
     """Create a :class:`SentinelPool` and connect it to the sentinels (see :meth:`SentinelPool.discover`).
 
     ``sentinels`` lists ``(host, port)`` pairs or ``redis://``/``rediss://`` URIs.
@@ -178,15 +187,15 @@ class SentinelPool:
 
     # -- services ----------------------------------------------------------------
 
-    def master_for(self, service) -> "ManagedPool":
+    def master_for(self, service: str) -> ManagedPool:
         """The pool of connections to ``service``'s master (the same one until it is closed)."""
         return self._managed(self._masters, service, _MASTER)
 
-    def slave_for(self, service) -> "ManagedPool":
+    def slave_for(self, service: str) -> ManagedPool:
         """The pool of connections to one of ``service``'s replicas (the same one until it is closed)."""
         return self._managed(self._slaves, service, _SLAVE)
 
-    def _managed(self, pools: Dict[str, "ManagedPool"], service, role: _Role) -> "ManagedPool":
+    def _managed(self, pools: Dict[str, ManagedPool], service, role: _Role) -> ManagedPool:
         if self._closed:
             raise PoolClosedError("Sentinel pool is closed")
         if isinstance(service, bytes):
@@ -274,7 +283,7 @@ class SentinelPool:
 
     # -- sentinel commands -----------------------------------------------------------
 
-    def execute(self, command, *args, **kwargs):
+    def execute(self, command: Arg, *args: Arg, **kwargs: Any) -> Awaitable[Any]:
         """Send a command to a sentinel; returns an awaitable of the reply.
 
         Sentinels with an open connection are tried first; the next one is tried while
@@ -301,7 +310,7 @@ class SentinelPool:
 
     # -- connecting to the sentinels and following their events ------------------------
 
-    async def discover(self, timeout=None):
+    async def discover(self, timeout: Optional[float] = None) -> None:
         """Connect to the sentinels reachable within ``timeout`` (``discover_timeout`` by default).
 
         Replaces the sentinel connections made by an earlier call and subscribes to each
@@ -389,7 +398,7 @@ class SentinelPool:
             logger.warning("Unexpected sentinel event %s %r", event, data)
 
     @staticmethod
-    def _stop_using(pools: Dict[str, "ManagedPool"], service: str, address, reason: str) -> None:
+    def _stop_using(pools: Dict[str, ManagedPool], service: str, address, reason: str) -> None:
         pool = pools.get(service)
         if pool is not None and pool.address == address:
             pool._switch(reason)

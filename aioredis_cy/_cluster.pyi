@@ -1,0 +1,47 @@
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+NO_KEYS: int
+CROSS_SLOT: int
+
+def slot_of(key: Any) -> int: ...
+def keys_slot(args: Tuple[Any, ...], first: int, last: int, step: int) -> int: ...
+
+class Route:
+    first: int
+    last: int
+    step: int
+    read_only: bool
+    blocking: bool
+    def __init__(self, first: int, last: int, step: int, read_only: bool, blocking: bool) -> None: ...
+
+class Relay:
+    target: Any
+    converter: Optional[Callable[[Any], Any]]
+    command: Any
+    args: Tuple[Any, ...]
+    kwargs: Dict[str, Any]
+    slot: int
+    route: Route
+    timer: Any
+    source: Any
+    def done(self) -> bool: ...
+    def set_result(self, reply: Any) -> None: ...
+    def set_exception(self, exc: BaseException) -> None: ...
+    def __call__(self, source: Any) -> None: ...
+    def expire(self) -> None: ...
+    def stop_on_cancel(self, target: Any) -> None: ...
+
+class Router:
+    cluster: Any
+    closed: bool
+    slot_pools: List[Any]
+    replica_pools: List[Any]
+    master_pools: List[Any]
+    attempt_timeout: Optional[float]
+    routes: Dict[Any, Route]
+    def __init__(self, cluster: Any, replica_reads: bool, attempt_timeout: Optional[float]) -> None: ...
+    def bind_loop(self, loop: Any) -> None: ...
+    def execute(self, command: Any, *args: Any, **kwargs: Any) -> Any: ...
+    def execute_converted(self, converter: Callable[[Any], Any], command: Any, *args: Any,
+                          **kwargs: Any) -> Any: ...
+    def pick(self, route: Route, slot: int) -> Any: ...

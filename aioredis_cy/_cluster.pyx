@@ -1,0 +1,333 @@
+# cython: language_level=3
+"""The cluster client's per-command work in C.
+
+``Router.execute`` is the fast path: the slot of the command's keys, the pool of the
+node serving it, the command handed to that pool at once, and a ``Relay`` that passes
+the pool's reply on to the caller's future. Anything unusual (an unknown command, a
+slot without a pool, a redirect or a lost connection in the reply) is handed to the
+Python ``Cluster``, which owns the slow path.
+"""
+import asyncio
+
+cimport cython
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+
+from aioredis_cy._crc16 cimport buffer_slot
+from aioredis_cy._protocol cimport CoreProtocol
+
+from aioredis_cy.connection import RedisConnection
+from aioredis_cy.errors import ConnectionClosedError, PoolClosedError
+from aioredis_cy.util import _NOTSET
+
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
+    bint PyBytes_CheckExact(object obj)
+    bint PyUnicode_CheckExact(object obj)
+    bint PyUnicode_Check(object obj)
+    bint PyBytes_Check(object obj)
+    bint PyLong_Check(object obj)
+    bint PyFloat_Check(object obj)
+    bint PyBool_Check(object obj)
+    bint PyByteArray_Check(object obj)
+    bint PyMemoryView_Check(object obj)
+    object PyObject_Call(object callable, object args, object kwargs)
+
+cdef object Future = asyncio.Future
+
+cdef enum SlotResult:
+    # keys_slot() results other than a slot.
+    SLOT_NO_KEYS = -1
+    SLOT_CROSS = -2
+
+NO_KEYS = SLOT_NO_KEYS
+CROSS_SLOT = SLOT_CROSS
+
+
+cdef int object_slot(object key) except -1:
+    """The slot of one key, encoded as the protocol would send it."""
+    cdef const char *data
+    cdef Py_ssize_t size
+    cdef Py_buffer view
+    cdef int slot
+    if PyBytes_Check(key):
+        data = PyBytes_AS_STRING(key)
+        size = PyBytes_GET_SIZE(key)
+    elif PyUnicode_Check(key):
+        data = PyUnicode_AsUTF8AndSize(key, &size)
+    elif PyLong_Check(key) and not PyBool_Check(key):
+        return object_slot(str(int(key)))
+    elif PyFloat_Check(key):
+        return object_slot(repr(float(key)))
+    elif PyByteArray_Check(key) or PyMemoryView_Check(key):
+        PyObject_GetBuffer(key, &view, PyBUF_SIMPLE)
+        slot = buffer_slot(<const unsigned char *>view.buf, view.len)
+        PyBuffer_Release(&view)
+        return slot
+    else:
+        raise TypeError(f"bad key type {type(key).__name__}: bytes, str, int, float, bytearray or "
+                        "memoryview expected")
+    return buffer_slot(<const unsigned char *>data, size)
+
+
+def slot_of(key):
+    """The cluster slot of one key (bytes, str, int, float or a bytes-like object)."""
+    return object_slot(key)
+
+
+cpdef int keys_slot(tuple args, Py_ssize_t first, Py_ssize_t last, Py_ssize_t step) except -3:
+    """The one slot of the keys ``args[first], args[first + step], ...`` up to ``args[last]``.
+
+    ``last`` -1 means the last argument, -2 the one before it. Returns NO_KEYS when
+    there is no key, CROSS_SLOT when the keys hash to different slots.
+    """
+    cdef Py_ssize_t n = len(args), stop, i
+    cdef int slot = SLOT_NO_KEYS, other
+    if last == -1:
+        stop = n
+    elif last == -2:
+        stop = n - 1
+    else:
+        stop = min(last + 1, n)
+    i = first
+    while i < stop:   # (a range() with a variable step would iterate in Python)
+        other = object_slot(args[i])
+        if slot == SLOT_NO_KEYS:
+            slot = other
+        elif other != slot:
+            return SLOT_CROSS
+        i += step
+    return slot
+
+
+cdef class Route:
+    """Where one command's keys are, and how it may be treated."""
+
+    cdef readonly Py_ssize_t first, last, step
+    cdef readonly bint read_only     # never writes: may be re-sent, may go to a replica
+    cdef readonly bint blocking      # holds a connection: cancelling the caller cancels the send
+
+    def __init__(self, Py_ssize_t first, Py_ssize_t last, Py_ssize_t step, bint read_only, bint blocking):
+        self.first = first
+        self.last = last
+        self.step = step
+        self.read_only = read_only
+        self.blocking = blocking
+
+    def __repr__(self):
+        return (f"<Route keys={self.first}:{self.last}:{self.step} read_only={self.read_only} "
+                f"blocking={self.blocking}>")
+
+
+# Not tracked by the garbage collector (thousands are in flight at a time): the only
+# cycles through a Relay (its timer, its source future's callback) are broken when
+# the command completes or expires.
+@cython.no_gc
+@cython.freelist(256)
+cdef class Relay:
+    """One command in flight: what was sent, and the caller's future its outcome goes to.
+
+    Called as the done-callback of the pool's future. A reply goes to the caller; an
+    exception goes to the cluster's ``_on_error`` (which follows redirects or fails
+    the caller). A caller that has stopped waiting gets nothing.
+    """
+
+    cdef readonly object target, converter, command, kwargs
+    cdef readonly tuple args
+    cdef readonly int slot
+    cdef readonly Route route
+    cdef Router router
+    cdef public object timer
+    cdef public object source
+
+    # As the protocol's sink (see CoreProtocol.send_into): settled as the reply is read.
+
+    def done(self):
+        return self.target.done()
+
+    def set_result(self, reply):
+        self.target.set_result(reply)
+
+    def set_exception(self, exc):
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.router.cluster._on_error(self, exc)
+
+    # As the done-callback of the pool's future, when the command went through pool.execute().
+
+    def __call__(self, source):
+        cdef object target = self.target
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.source = None
+        try:
+            exc = source.exception()
+        except asyncio.CancelledError as cancelled:
+            exc = cancelled
+        if target.done():
+            return
+        if exc is None:
+            target.set_result(source.result())
+        else:
+            self.router.cluster._on_error(self, exc)
+
+    def expire(self):
+        """The attempt took too long: the caller gets TimeoutError (the reply, if any, is dropped)."""
+        self.timer = None
+        self.router.cluster._on_timeout(self)
+
+    def stop_on_cancel(self, target):
+        """Done-callback of the caller's future for a blocking command: a cancelled wait stops it."""
+        source = self.source
+        if target.cancelled() and source is not None:
+            source.cancel()
+
+
+cdef class Router:
+    """Slot -> pool tables and the fast path of ``Cluster.execute``.
+
+    The cluster fills ``slot_pools`` (the primary's pool per slot, or None),
+    ``replica_pools`` (a tuple of replica pools per slot, with ``read_from_replicas``)
+    and ``master_pools`` (for keyless commands), and ``routes`` (command as given ->
+    Route) through ``cluster._learn``.
+    """
+
+    cdef readonly object cluster
+    cdef public bint closed
+    cdef public list slot_pools
+    cdef public list replica_pools
+    cdef public list master_pools
+    cdef public object attempt_timeout
+    cdef readonly dict routes
+    cdef object loop
+    cdef dict future_kwargs
+    cdef bint replica_reads
+    cdef size_t counter
+
+    def __init__(self, cluster, bint replica_reads, attempt_timeout):
+        self.cluster = cluster
+        self.closed = False
+        self.slot_pools = [None] * 16384
+        self.replica_pools = [None] * 16384
+        self.master_pools = []
+        self.routes = {}
+        self.replica_reads = replica_reads
+        self.attempt_timeout = attempt_timeout
+        self.counter = 0
+
+    def bind_loop(self, loop):
+        """Make callers' futures on ``loop`` (plain asyncio futures are made without a method call)."""
+        self.loop = loop
+        probe = loop.create_future()
+        self.future_kwargs = {"loop": loop} if type(probe) is Future else None
+        probe.cancel()
+
+    cdef object new_future(self):
+        if self.future_kwargs is not None:
+            return PyObject_Call(Future, (), self.future_kwargs)
+        return self.loop.create_future()
+
+    def execute(self, command, *args, **kwargs):
+        """Send ``command`` to the node serving its keys; a future of the reply."""
+        return self.send(None, command, args, kwargs)
+
+    def execute_converted(self, converter, command, *args, **kwargs):
+        """``execute`` whose future gets ``converter(reply)``."""
+        return self.send(converter, command, args, kwargs)
+
+    cpdef object pick(self, Route route, int slot):
+        """The pool for a command of ``route`` on ``slot`` (NO_KEYS: any primary), or None."""
+        cdef list pools
+        cdef object replicas
+        if slot == SLOT_NO_KEYS:
+            pools = self.master_pools
+            if not pools:
+                return None
+            self.counter += 1
+            return pools[self.counter % len(pools)]
+        if self.replica_reads and route.read_only:
+            replicas = self.replica_pools[slot]
+            if replicas:
+                self.counter += 1
+                return (<tuple>replicas)[self.counter % len(<tuple>replicas)]
+        return self.slot_pools[slot]
+
+    cdef object send(self, object converter, object command, tuple args, dict kwargs):
+        cdef Route route
+        cdef int slot
+        cdef Relay relay
+        if self.closed:
+            return self.cluster._closed_error()
+        try:
+            route = self.routes.get(command)
+        except TypeError:   # unhashable command (bytearray)
+            route = None
+        if route is None:
+            route = self.cluster._learn(command)
+            if route is None:
+                return self.cluster._send_slowly(converter, command, args, kwargs)
+        slot = keys_slot(args, route.first, route.last, route.step) if route.first >= 0 else SLOT_NO_KEYS
+        if slot == SLOT_CROSS:
+            return self.cluster._cross_slot(command, args)
+        pool = self.pick(route, slot)
+        if pool is None:
+            return self.cluster._send_slowly(converter, command, args, kwargs)
+        relay = Relay.__new__(Relay)
+        relay.converter = converter
+        relay.command = command
+        relay.args = args
+        relay.kwargs = kwargs
+        relay.slot = slot
+        relay.route = route
+        relay.router = self
+        if route.blocking or not self.send_direct(pool, relay, args, kwargs):
+            try:
+                if converter is None:
+                    source = PyObject_Call(pool.execute, (command,) + args, kwargs)
+                else:
+                    source = PyObject_Call(pool._execute_converted, (converter, command) + args, kwargs)
+            except PoolClosedError:   # its node left the cluster a moment ago; nothing was sent
+                return self.cluster._send_slowly(converter, command, args, kwargs)
+            if not isinstance(source, Future):
+                source = asyncio.ensure_future(source)
+            relay.target = self.new_future()
+            source.add_done_callback(relay)
+            if route.blocking:
+                relay.source = source
+                relay.target.add_done_callback(relay.stop_on_cancel)
+            elif self.attempt_timeout is not None:
+                relay.source = source
+        if self.attempt_timeout is not None:
+            relay.timer = self.loop.call_later(self.attempt_timeout, relay.expire)
+        return relay.target
+
+    cdef bint send_direct(self, object pool, Relay relay, tuple args, dict kwargs) except -1:
+        """Queue the command on the pool's next shared connection with ``relay`` as its sink.
+
+        False when that is not possible (no free connection, other keywords than
+        ``encoding``, a command that is not plain): nothing was sent, use the pool.
+        This is what ``ConnectionsPool.execute`` does for a shared command, minus the
+        future that would only be chained on.
+        """
+        cdef CoreProtocol protocol
+        encoding = _NOTSET
+        if kwargs:
+            if len(kwargs) != 1 or "encoding" not in kwargs:
+                return False
+            encoding = kwargs["encoding"]
+        free = pool._free
+        if not free:
+            return False
+        conn = free[0]
+        free.rotate(-1)
+        candidate = getattr(conn, "_protocol", None)
+        if not isinstance(candidate, CoreProtocol) or type(conn).execute is not RedisConnection.execute:
+            return False
+        protocol = <CoreProtocol>candidate
+        relay.target = self.new_future()
+        try:
+            return protocol.send_into(relay, relay.converter, relay.command, args, encoding)
+        except ConnectionClosedError:   # closed, and nothing was written: the pool replaces it
+            return False
