@@ -21,6 +21,13 @@ cdef enum CommandKind:
     KIND_UNWATCH = 13     # on OK (or QUEUED), no WATCH is active any more
 
 
+cdef enum ReplyShape:
+    # How a RESP3 reply is brought to the shape RESP2 gives the command (beyond what the reader does).
+    SHAPE_AS_IS = 0
+    SHAPE_FLAT_PAIRS = 1   # [[member, score], ...] -> [member, score, ...] (ZRANGE ... WITHSCORES)
+    SHAPE_PAIR_LIST = 2    # a map, flat [key, value, ...] -> [[key, value], ...] (XREAD)
+
+
 cdef class Waiter:
     # One FIFO slot: the future that gets the next reply and how to treat it.
     cdef object future
@@ -28,6 +35,7 @@ cdef class Waiter:
     cdef CommandKind kind
     cdef object arg
     cdef object converter   # applied to a successful reply (QUEUED passes through), or None
+    cdef ReplyShape shape   # under RESP3 only
 
 
 cdef class CommandRecorder:
@@ -106,6 +114,12 @@ cdef class CoreProtocol:
         readonly bint reading_paused   # stopped by a full pub/sub queue
         object unset_marker
 
+        # RESP3 (after HELLO 3): push frames are routed by dispatch_push, never queued.
+        readonly int protocol_version   # 2 or 3, fixed before the transport connects
+        bint resp3
+        bint normalise       # a reader that cannot give RESP2 shapes itself: resolve reshapes
+        object push_handler  # called with each push that is not pub/sub, or None
+
     cpdef object execute(self, object command, tuple args, object encoding)
     cpdef object execute_converted(self, object converter, object command, tuple args, object encoding)
     cdef object send(self, object command, tuple args, object encoding, object converter)
@@ -117,8 +131,8 @@ cdef class CoreProtocol:
                            CommandKind kind, object arg, object converter)
     cdef object new_future(self)
     cdef int check_open(self) except -1
-    cdef int push_waiter(self, object future, object encoding, CommandKind kind,
-                         object arg, object converter) except -1
+    cdef Waiter push_waiter(self, object future, object encoding, CommandKind kind,
+                            object arg, object converter)
     cdef Waiter pop_waiter(self)
     cdef int schedule_flush(self) except -1
     cdef int process_replies(self) except -1
@@ -126,6 +140,7 @@ cdef class CoreProtocol:
     cdef int dispatch(self, object reply) except -1
     cdef int resolve(self, Waiter waiter, object reply) except -1
     cdef int dispatch_pubsub(self, list reply) except -1
+    cdef int dispatch_push(self, object frame) except -1
     cdef int track_subscription(self, list reply, object channel) except -1
     cdef int deliver(self, object channel, object message) except -1
     cdef object finish_transaction(self, object reply)

@@ -20,6 +20,7 @@ from libc.string cimport memcmp, memcpy
 from aioredis_cy._buffered cimport BufferedCommand, buffered_command
 from aioredis_cy._resp cimport Reader
 
+from aioredis_cy.log import logger as _logger
 from aioredis_cy.errors import (
     ConnectionClosedError,
     ConnectionForcedCloseError,
@@ -39,6 +40,8 @@ cdef extern from "Python.h":
     bint PyBool_Check(object obj)
     bint PyExceptionInstance_Check(object obj)
     bint PyList_CheckExact(object obj)
+    bint PyList_Check(object obj)
+    bint PyDict_Check(object obj)
 
 
 # Output larger than this is written at once instead of waiting for the flush, so the
@@ -556,6 +559,60 @@ cdef CommandKind classify(object command) except? KIND_PLAIN:
     return KIND_PLAIN
 
 
+cdef ReplyShape resp3_shape(object command) except? SHAPE_AS_IS:
+    """What a command's RESP3 reply needs to take its RESP2 shape (see ``reshape``)."""
+    cdef const char *name
+    cdef Py_ssize_t n
+    if PyBytes_Check(command):
+        name = PyBytes_AS_STRING(command)
+        n = PyBytes_GET_SIZE(command)
+    elif PyUnicode_Check(command):
+        name = PyUnicode_AsUTF8AndSize(command, &n)
+    else:
+        return resp3_shape(bytes(command))
+    if n == 5 and same_word(name, 5, b"XREAD"):
+        return SHAPE_PAIR_LIST
+    if n == 10 and same_word(name, 10, b"XREADGROUP"):
+        return SHAPE_PAIR_LIST
+    if n < 5 or not (name[0] == b'Z' or name[0] == b'z' or name[0] == b'H' or name[0] == b'h'):
+        return SHAPE_AS_IS
+    if n == 6 and (same_word(name, 6, b"ZRANGE") or same_word(name, 6, b"ZUNION")
+                   or same_word(name, 6, b"ZINTER")):
+        return SHAPE_FLAT_PAIRS
+    if n == 5 and same_word(name, 5, b"ZDIFF"):
+        return SHAPE_FLAT_PAIRS
+    if n == 7 and (same_word(name, 7, b"ZPOPMIN") or same_word(name, 7, b"ZPOPMAX")):
+        return SHAPE_FLAT_PAIRS
+    if n == 9 and same_word(name, 9, b"ZREVRANGE"):
+        return SHAPE_FLAT_PAIRS
+    if n == 11 and same_word(name, 11, b"ZRANDMEMBER"):
+        return SHAPE_FLAT_PAIRS
+    if n == 10 and same_word(name, 10, b"HRANDFIELD"):
+        return SHAPE_FLAT_PAIRS
+    if n == 13 and same_word(name, 13, b"ZRANGEBYSCORE"):
+        return SHAPE_FLAT_PAIRS
+    if n == 16 and same_word(name, 16, b"ZREVRANGEBYSCORE"):
+        return SHAPE_FLAT_PAIRS
+    return SHAPE_AS_IS
+
+
+cdef object reshape(object reply, ReplyShape shape):
+    """A RESP3 reply (maps already flat) in the shape RESP2 gives its command."""
+    cdef list flat
+    cdef Py_ssize_t i, n
+    if not PyList_CheckExact(reply):
+        return reply
+    n = len(<list>reply)
+    if shape == SHAPE_FLAT_PAIRS:
+        if n == 0 or not PyList_CheckExact((<list>reply)[0]):
+            return reply   # no WITHSCORES / WITHVALUES: already flat
+        flat = []
+        for pair in <list>reply:
+            flat.extend(pair)
+        return flat
+    return [[(<list>reply)[i], (<list>reply)[i + 1]] for i in range(0, n - 1, 2)]
+
+
 cdef object decode_reply(object reply, object encoding):
     """Decode bytes in a reply tree (used with readers that do not decode themselves).
 
@@ -578,6 +635,58 @@ cdef object decode_reply(object reply, object encoding):
             elif PyList_CheckExact(item):
                 todo.append(item)
     return reply
+
+
+cdef object double_text(double value):
+    """A double as RESP2 sends it: its shortest text, without a trailing ``.0``."""
+    text = repr(value).encode()
+    if text.endswith(b".0"):
+        return text[:len(text) - 2]
+    return text
+
+
+cdef inline object scalar_shape(object value):
+    if PyBool_Check(value):
+        return 1 if value else 0
+    if PyFloat_Check(value):
+        return double_text(value)
+    return value
+
+
+cdef object resp2_shape(object reply):
+    """A RESP3 reply built by a reader other than ours, in the shape RESP2 gives the command.
+
+    Maps become flat ``[key, value, ...]`` lists, doubles their text (bytes), booleans
+    1 and 0. Lists are changed in place, walked with an explicit stack.
+    """
+    cdef list todo, items
+    cdef Py_ssize_t i
+    if PyDict_Check(reply):
+        reply = flat_pairs(<dict>reply)
+    elif not PyList_Check(reply):
+        return scalar_shape(reply)
+    todo = [reply]
+    while todo:
+        items = <list>todo.pop()
+        for i in range(len(items)):
+            item = items[i]
+            if PyList_Check(item):
+                todo.append(item)
+            elif PyDict_Check(item):
+                item = flat_pairs(<dict>item)
+                items[i] = item
+                todo.append(item)
+            elif PyBool_Check(item) or PyFloat_Check(item):
+                items[i] = scalar_shape(item)
+    return reply
+
+
+cdef list flat_pairs(dict mapping):
+    cdef list flat = []
+    for key, value in mapping.items():
+        flat.append(scalar_shape(key))
+        flat.append(value)
+    return flat
 
 
 # Pub/sub message kinds, as the server sends them in the first array element.
@@ -626,6 +735,10 @@ cdef class CoreProtocol:
         self.monitor_queue = None
         self.reading_paused = False
         self.unset_marker = None
+        self.protocol_version = 2
+        self.resp3 = False
+        self.normalise = False
+        self.push_handler = None
 
     # -- setup -------------------------------------------------------------
 
@@ -637,6 +750,40 @@ cdef class CoreProtocol:
         self.reader = reader
         self.not_enough = not_enough
         self.fast_reader = reader if isinstance(reader, Reader) else None
+
+    def set_protocol_version(self, int version):
+        """Speak RESP ``version`` (2 or 3) from the first reply on; set before connecting.
+
+        Under 3, replies keep the shapes RESP2 gives (see ``Reader.set_resp2_shapes``):
+        our readers shape them as they parse, other readers' replies are reshaped here.
+        """
+        if version != 2 and version != 3:
+            raise ValueError(f"protocol must be 2 or 3, got {version!r}")
+        self.protocol_version = version
+        self.resp3 = version == 3
+        self.normalise = False
+        if self.fast_reader is not None:
+            self.fast_reader.raw_pushes = self.resp3
+        set_shapes = getattr(self.reader, "set_resp2_shapes", None)
+        if set_shapes is not None:
+            set_shapes(self.resp3)
+        elif self.resp3:
+            self.normalise = True
+
+    def set_push_handler(self, handler):
+        """Call ``handler(frame)`` with each RESP3 push that is not pub/sub (None: drop them).
+
+        ``frame`` is the push as a list of raw (bytes) elements, e.g.
+        ``[b"invalidate", [b"key"]]``. It is called synchronously while replies are
+        dispatched, in stream order with them; what it raises is logged and ignored.
+        """
+        if handler is not None and not callable(handler):
+            raise TypeError(f"push handler must be callable or None, got {type(handler).__name__}")
+        self.push_handler = handler
+
+    def hello(self, args):
+        """Send ``HELLO *args`` (the handshake's; execute() refuses HELLO); the future of its reply."""
+        return self.queue_command(b"HELLO", tuple(args), None, KIND_PLAIN, None, None)
 
     @property
     def has_reader(self):
@@ -737,7 +884,7 @@ cdef class CoreProtocol:
         if self.monitor_queue is not None:
             raise RedisError("Connection in MONITOR mode: it only streams the server's commands")
         if kind == KIND_PLAIN:
-            if self.in_pubsub:
+            if self.in_pubsub and not self.resp3:
                 raise RedisError("Connection in SUBSCRIBE mode")
             return self.queue_command(command, args, encoding, KIND_PLAIN, None, converter)
         if kind == KIND_PUBSUB_CMD:
@@ -752,7 +899,7 @@ cdef class CoreProtocol:
             raise RedisError(
                 f"{command!r} changes how the server replies and would desync this connection's "
                 "replies: it is refused through execute() (see README, Guarantees)")
-        if self.in_pubsub and kind != KIND_PING and kind != KIND_QUIT:
+        if self.in_pubsub and not self.resp3 and kind != KIND_PING and kind != KIND_QUIT:
             raise RedisError("Connection in SUBSCRIBE mode")
         if kind == KIND_SELECT and len(args) == 1:
             arg = args[0]
@@ -827,6 +974,7 @@ cdef class CoreProtocol:
         cdef BufferedCommand item
         cdef object command
         cdef tuple args
+        cdef Waiter waiter
         self.check_open()
         batch.outcomes = []
         batch.expected = 0
@@ -849,7 +997,7 @@ cdef class CoreProtocol:
                     kind = KIND_REFUSED if args and is_word(args[0], b"REPLY") else KIND_PLAIN
                 if kind == KIND_REFUSED or kind == KIND_RESET:
                     raise RedisError(f"{command!r} changes how the server replies: it cannot be pipelined")
-                if self.in_pubsub and kind != KIND_PING and kind != KIND_QUIT:
+                if self.in_pubsub and not self.resp3 and kind != KIND_PING and kind != KIND_QUIT:
                     raise RedisError("Connection in SUBSCRIBE mode")
                 if kind == KIND_SELECT and len(args) == 1:
                     arg = args[0]
@@ -865,7 +1013,9 @@ cdef class CoreProtocol:
                     refused = {}
                 refused[index] = exc
             else:
-                self.push_waiter(batch, encoding, kind, arg, item.converter)
+                waiter = self.push_waiter(batch, encoding, kind, arg, item.converter)
+                if self.resp3:
+                    waiter.shape = resp3_shape(command)
                 batch.expected += 1
                 if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
                     self.flush()
@@ -903,6 +1053,7 @@ cdef class CoreProtocol:
         """Encode the command and queue ``sink`` (a new future if None) for its reply; returns it."""
         cdef Py_ssize_t start = self.out.length
         cdef object future
+        cdef Waiter waiter
         self.check_open()
         try:
             self.out.write_header(b'*', len(args) + 1)
@@ -913,7 +1064,9 @@ cdef class CoreProtocol:
             self.out.length = start   # nothing of a failed command is ever sent
             raise
         future = self.new_future() if sink is None else sink
-        self.push_waiter(future, encoding, kind, arg, converter)
+        waiter = self.push_waiter(future, encoding, kind, arg, converter)
+        if self.resp3:
+            waiter.shape = resp3_shape(command)
         if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
             self.flush()
         else:
@@ -937,16 +1090,17 @@ cdef class CoreProtocol:
             raise ConnectionClosedError("Connection closed or corrupted")
         return 0
 
-    cdef int push_waiter(self, object future, object encoding, CommandKind kind,
-                         object arg, object converter) except -1:
+    cdef Waiter push_waiter(self, object future, object encoding, CommandKind kind,
+                            object arg, object converter):
         cdef Waiter waiter = Waiter.__new__(Waiter)
         waiter.future = future
         waiter.encoding = encoding
         waiter.kind = kind
         waiter.arg = arg
         waiter.converter = converter
+        waiter.shape = SHAPE_AS_IS
         self.waiters.append(waiter)
-        return 0
+        return waiter
 
     cdef Waiter pop_waiter(self):
         """The oldest pending waiter, or None."""
@@ -991,7 +1145,7 @@ cdef class CoreProtocol:
         cdef object encoding = None
         if self.fast_reader is None:
             return self.reader.gets()
-        if not self.in_pubsub and self.head < len(self.waiters):
+        if (not self.in_pubsub or self.resp3) and self.head < len(self.waiters):
             head = <Waiter>self.waiters[self.head]
             encoding = head.encoding
         self.fast_reader.set_decoding(encoding)
@@ -1013,11 +1167,21 @@ cdef class CoreProtocol:
                 continue
             if reply is self.not_enough:
                 return 0
+            if self.resp3:
+                if self.fast_reader is not None:
+                    if self.fast_reader.is_push:
+                        self.dispatch_push(reply)
+                        continue
+                elif PyList_Check(reply) and not PyList_CheckExact(reply):
+                    # (PyReader's PushFrame, hiredis' PushNotification)
+                    self.dispatch_push(list(reply))
+                    continue
             self.dispatch(reply)
 
     cdef int dispatch(self, object reply) except -1:
         cdef Waiter head
-        if PyList_CheckExact(reply) and len(<list>reply) >= 2 and PyBytes_Check((<list>reply)[0]):
+        if PyList_CheckExact(reply) and not self.resp3 and len(<list>reply) >= 2 \
+                and PyBytes_Check((<list>reply)[0]):
             if self.in_pubsub:
                 return self.dispatch_pubsub(<list>reply)
             if self.head < len(self.waiters):
@@ -1040,6 +1204,10 @@ cdef class CoreProtocol:
         cdef bint failed = PyExceptionInstance_Check(reply)
         cdef CommandKind kind = waiter.kind
         cdef object future = waiter.future
+        if self.normalise and not failed:
+            reply = resp2_shape(reply)
+        if waiter.shape != SHAPE_AS_IS and not failed:
+            reply = reshape(reply, waiter.shape)
         if not failed and waiter.encoding is not None and self.fast_reader is None:
             try:
                 reply = decode_reply(reply, waiter.encoding)
@@ -1106,6 +1274,8 @@ cdef class CoreProtocol:
         results = []
         for waiter, item in zip(queued, <list>reply):
             if not PyExceptionInstance_Check(item):
+                if waiter.shape != SHAPE_AS_IS:
+                    item = reshape(item, waiter.shape)
                 if waiter.encoding is not None:
                     try:
                         item = decode_reply(item, waiter.encoding)
@@ -1151,6 +1321,22 @@ cdef class CoreProtocol:
                 pong = decode_reply(pong, waiter.encoding)
             return self.resolve(waiter, pong)
         raise ProtocolError(f"Unexpected reply in pub/sub mode: {reply!r:.100}")
+
+    cdef int dispatch_push(self, object frame) except -1:
+        """Route a RESP3 push: pub/sub ones to their channels, any other to the push handler."""
+        kind = (<list>frame)[0] if len(<list>frame) else None
+        if PyBytes_Check(kind) and (kind == PS_MESSAGE or kind == PS_PMESSAGE or kind == PS_SMESSAGE
+                                    or kind in PS_CONFIRMATIONS):
+            return self.dispatch_pubsub(<list>frame)
+        handler = self.push_handler
+        if handler is None:
+            _logger.debug("RESP3 push dropped (no push handler): %.100r", frame)
+            return 0
+        try:
+            handler(frame)
+        except Exception:
+            _logger.exception("The push handler failed on a RESP3 push")
+        return 0
 
     cdef int deliver(self, object channel, object message) except -1:
         """Queue a pub/sub message; stop reading while a queue is past its bound.

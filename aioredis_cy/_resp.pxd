@@ -77,6 +77,11 @@ cdef class Reader:
         bytes errors_b
         const char *errors_c      # NULL means 'strict'
 
+        # RESP3: how replies are shaped, and what the last one was.
+        bint resp2_shapes         # maps as flat lists, doubles/big numbers as their text, booleans as 1/0
+        readonly bint is_push     # the last complete reply was a > push frame
+        bint raw_pushes           # push frames are never decoded (set by the protocol)
+
     # C-level API used by the protocol.
     cdef object get_buffer_c(self)
     cdef int buffer_updated_c(self, Py_ssize_t nbytes) except -1

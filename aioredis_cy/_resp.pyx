@@ -39,6 +39,7 @@ from libc.string cimport memchr, memcmp, memcpy, memmove
 from aioredis_cy.errors import _BY_CODE as _ERROR_BY_CODE
 from aioredis_cy.errors import _USER_SUBCLASSES as _USER_REPLY_ERRORS
 from aioredis_cy.errors import ProtocolError, ReadOnlyError, ReplyError, _reply_error_class
+from aioredis_cy.parser import PushFrame
 
 
 cdef extern from "Python.h":
@@ -308,16 +309,32 @@ cdef class Reader:
         self.buffer_updated_c(nbytes)
 
     def gets(self, shouldDecode=True):
-        """The next complete reply, or ``notEnoughData`` if none is buffered."""
+        """The next complete reply, or ``notEnoughData`` if none is buffered.
+
+        A push frame comes as a :class:`~aioredis_cy.parser.PushFrame` (a list).
+        """
         cdef DecodeKind saved
         if shouldDecode:
-            return self.parse_one()
-        saved = self.dec_next
-        self.dec_next = DEC_NONE
-        try:
-            return self.parse_one()
-        finally:
-            self.dec_next = saved
+            reply = self.parse_one()
+        else:
+            saved = self.dec_next
+            self.dec_next = DEC_NONE
+            try:
+                reply = self.parse_one()
+            finally:
+                self.dec_next = saved
+        if self.is_push and type(reply) is list:
+            return PushFrame(reply)
+        return reply
+
+    def set_resp2_shapes(self, enabled):
+        """With ``enabled``, RESP3 replies come in the shapes RESP2 gives the same commands.
+
+        Maps are flat ``[key, value, ...]`` lists, doubles and big numbers the text the
+        server sent (bytes, or str when decoding), booleans 1 and 0; sets are lists and
+        verbatim strings their text in either mode.
+        """
+        self.resp2_shapes = bool(enabled)
 
     def set_encoding(self, encoding=None, errors=None):
         """Decode strings of the following replies with ``encoding`` (None: keep bytes)."""
@@ -466,6 +483,7 @@ cdef class Reader:
         if self.depth == 0 and self.state == RS_TYPE:
             # A new reply starts: it is decoded as requested now, until it is complete.
             self.dec_cur = self.dec_next
+            self.is_push = False
             if self.dec_cur == DEC_OTHER:
                 self.enc_cur = self.enc_next
 
@@ -545,16 +563,24 @@ cdef class Reader:
                         self.pos = hdr
                     elif v > RESP_MAX_AGGREGATE or v > PY_SSIZE_T_MAX // 4:
                         self._fail(f"Multi-bulk length {v} out of range")
-                    elif v == 0:
-                        if t == c'|':
+                    else:
+                        if t == c'>' and self.depth == 0:
+                            self.is_push = True
+                            if self.raw_pushes:
+                                # Out of band: not decoded as the reply the protocol expects next asks.
+                                self.dec_cur = DEC_NONE
+                        if t == c'%' and self.resp2_shapes:
+                            t = c'*'
+                            v *= 2
+                        if v == 0:
+                            self.pos = hdr
+                            if t == c'|':
+                                continue
+                            obj = {} if t == c'%' else []
+                        else:
+                            self._push(t, v)
                             self.pos = hdr
                             continue
-                        obj = {} if t == c'%' else []
-                        self.pos = hdr
-                    else:
-                        self._push(t, v)
-                        self.pos = hdr
-                        continue
                 elif t == c'-':
                     if memchr(s, c'\r', <size_t>n) != NULL:
                         self._fail("Bad simple string value")
@@ -585,9 +611,9 @@ cdef class Reader:
                     if n != 1:
                         self._fail("Bad bool value")
                     if s[0] == c't' or s[0] == c'T':
-                        obj = True
+                        obj = 1 if self.resp2_shapes else True
                     elif s[0] == c'f' or s[0] == c'F':
-                        obj = False
+                        obj = 0 if self.resp2_shapes else False
                     else:
                         self._fail("Bad bool value")
                     self.pos = hdr
@@ -939,16 +965,17 @@ cdef class Reader:
         return self._make_error(s, n)
 
     cdef object _make_double(self, const char *s, Py_ssize_t n):
+        """A float; with ``resp2_shapes``, the validated text (what RESP2 sends as a bulk string)."""
         cdef char tmp[RESP_MAX_DOUBLE + 1]
         cdef char *endp = NULL
         cdef double d
         if n == 3 or n == 4:
             if ascii_ieq(s, n, "inf"):
-                return INF
+                return self._make_str(s, n) if self.resp2_shapes else INF
             if ascii_ieq(s, n, "-inf"):
-                return NEG_INF
+                return self._make_str(s, n) if self.resp2_shapes else NEG_INF
             if ascii_ieq(s, n, "nan") or ascii_ieq(s, n, "-nan"):
-                return NAN
+                return self._make_str(s, n) if self.resp2_shapes else NAN
         if n > RESP_MAX_DOUBLE:
             self._fail("Double value is too large")
         if not double_syntax_ok(s, n):
@@ -958,6 +985,8 @@ cdef class Reader:
         d = PyOS_string_to_double(tmp, &endp, NULL)
         if endp != tmp + n or not isfinite(d):
             self._fail("Bad double value")
+        if self.resp2_shapes:
+            return self._make_str(s, n)
         return d
 
     cdef object _make_bignum(self, const char *s, Py_ssize_t n):
@@ -968,6 +997,8 @@ cdef class Reader:
             if s[i] < c'0' or s[i] > c'9':
                 self._fail("Bad bignum value")
             i += 1
+        if self.resp2_shapes:
+            return self._make_str(s, n)
         try:
             return int(PyBytes_FromStringAndSize(s, n))
         except Exception as exc:  # e.g. beyond sys.get_int_max_str_digits()

@@ -63,8 +63,9 @@ async def open_unix_connection(path: str, *, ssl=None, protocol_factory=RedisPro
     return await loop.create_unix_connection(protocol_factory, path, ssl=ssl, **kwargs)
 
 
-def _protocol_factory(parser):
-    """A factory of protocols whose reader is attached before the transport connects.
+def _protocol_factory(parser, version):
+    """A factory of protocols whose reader is attached (and RESP version set) before the
+    transport connects.
 
     The server may speak first (``-ERR max number of clients reached`` on accept),
     before the connection object exists.
@@ -72,6 +73,7 @@ def _protocol_factory(parser):
     def make():
         protocol = RedisProtocol()
         protocol.attach_reader(*_make_reader(parser))
+        protocol.set_protocol_version(version)
         return protocol
 
     return make
@@ -147,12 +149,57 @@ def _check_address(address: Any) -> None:
         raise TypeError(f"Address must be a (host, port) tuple or a str, got {type(address).__name__}")
 
 
+def _check_protocol(protocol: Any) -> int:
+    """The RESP version asked for: 2 or 3 (None means 2); ValueError for anything else."""
+    if protocol is None:
+        return 2
+    if isinstance(protocol, bool) or not isinstance(protocol, int) or protocol not in (2, 3):
+        raise ValueError(f"protocol must be 2 or 3, got {protocol!r}")
+    return int(protocol)
+
+
+async def _hello(conn: RedisConnection, protocol: Any, password: Optional[str], username: Optional[str],
+                 name: Optional[str]) -> None:
+    """The RESP3 handshake: one ``HELLO 3`` carrying AUTH and SETNAME as needed.
+
+    A server without HELLO (Redis < 6) gives a ReplyError naming its version.
+    """
+    args: List[Any] = [3]
+    if password is not None:
+        args += [b"AUTH", "default" if username is None else username, password]
+    if name is not None:
+        args += [b"SETNAME", name]
+    try:
+        await protocol.hello(args)
+    except ReplyError as exc:
+        if "unknown command" not in str(exc).lower():
+            raise
+        version = await _server_version(conn)
+        raise ReplyError(f"protocol=3 needs Redis 6 or later (RESP3, the HELLO command); "
+                         f"this server ({version}) does not know HELLO") from None
+
+
+async def _server_version(conn: RedisConnection) -> str:
+    """``Redis x.y.z`` from INFO server, or ``version unknown``."""
+    try:
+        info = await conn.execute(b"INFO", b"server")
+    except ReplyError:
+        return "version unknown"
+    if isinstance(info, bytes):
+        info = info.decode("utf-8", "replace")
+    for line in str(info).splitlines():
+        if line.startswith("redis_version:"):
+            return f"Redis {line.partition(':')[2].strip()}"
+    return "version unknown"
+
+
 async def create_connection(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
                             ssl: Optional[SSLOption] = None,
                             encoding: Optional[str] = None, parser: Optional[Callable[..., Any]] = None,
                             loop: Any = None, timeout: Optional[float] = None,
                             connection_cls: Optional[type[RedisConnection]] = None,
-                            username: Optional[str] = None, name: Optional[str] = None) -> RedisConnection:
+                            username: Optional[str] = None, name: Optional[str] = None,
+                            protocol: Optional[int] = None) -> RedisConnection:
     """Connect to Redis and return a ``RedisConnection`` (or ``connection_cls``) instance.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a ``redis://``,
@@ -161,6 +208,10 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
     (see :func:`~aioredis_cy.util.parse_url`). ``username`` (with ``password``) logs in as an
     ACL user. ``timeout`` bounds connecting and the AUTH/SELECT handshake
     (``asyncio.TimeoutError``). ``name`` is sent as ``CLIENT SETNAME`` once connected.
+    ``protocol=3`` (or ``?protocol=3`` in the URI; None means 2) speaks RESP3, Redis 6+:
+    the handshake is one ``HELLO 3`` carrying AUTH and SETNAME, replies keep their RESP2
+    shapes and pushes go to the pub/sub channels or to
+    :meth:`RedisConnection.set_push_handler` (see README, RESP3).
     ``loop`` is accepted for compatibility and ignored.
     """
     if connection_cls is None:
@@ -169,9 +220,10 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
         _check_subclass("connection_cls", connection_cls, AbcConnection)
     _check_address(address)
     settings: Dict[str, Any] = {"db": db, "password": password, "encoding": encoding, "timeout": timeout,
-                "ssl": ssl, "username": username}
+                "ssl": ssl, "username": username, "protocol": protocol}
     if isinstance(address, str):
         address = _merge_uri_options(address, settings)
+    version = _check_protocol(settings["protocol"])
     db = settings["db"]
     if db is not None and (isinstance(db, bool) or not isinstance(db, int) or db < 0):
         raise ValueError(f"db must be a non-negative int, got {db!r}")
@@ -180,7 +232,7 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
         codecs.lookup(settings["encoding"])
     ssl = _ssl_context(settings["ssl"])
 
-    factory = _protocol_factory(parser)
+    factory = _protocol_factory(parser, version)
 
     async def connect():
         if isinstance(address, str):
@@ -199,13 +251,15 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
         conn = connection_cls(transport, protocol, address=resolved, encoding=settings["encoding"],
                               parser=parser)
         try:
-            if settings["password"] is not None:
+            if version == 3:
+                await _hello(conn, protocol, settings["password"], settings["username"], name)
+            elif settings["password"] is not None:
                 await conn.auth(settings["password"], username=settings["username"])
             if db:
                 await conn.select(db)
             if isinstance(protocol.close_exc, ReplyError):
                 raise protocol.close_exc   # the server refused the connection (e.g. MaxClientsError)
-            if name is not None:
+            if name is not None and version == 2:
                 await conn.execute(b"CLIENT", b"SETNAME", name)
         except BaseException:
             conn.close()
@@ -347,6 +401,20 @@ class RedisConnection(AbcConnection):
         if username is None:
             return wait_ok(self.execute(b"AUTH", password))
         return wait_ok(self.execute(b"AUTH", username, password))
+
+    def set_push_handler(self, handler: Optional[Callable[[List[Any]], Any]]) -> None:
+        """Call ``handler(frame)`` with each RESP3 push that is not pub/sub (None: drop them).
+
+        ``frame`` is a list of raw (bytes) elements, e.g. ``[b"invalidate", [b"key"]]``;
+        the call is synchronous, in stream order with the replies. What it raises is
+        logged (logger ``aioredis_cy``) and ignored.
+        """
+        self._protocol.set_push_handler(handler)
+
+    @property
+    def protocol_version(self) -> int:
+        """The RESP version spoken: 2, or 3 after the HELLO 3 handshake."""
+        return self._protocol.protocol_version
 
     @property
     def address(self) -> Any:

@@ -23,7 +23,8 @@ except ImportError:  # not built by setup.py (e.g. a source checkout): the compi
     DEFAULT_PARSER = "cython"
 
 # Reader is provided by __getattr__.
-__all__ = ["Reader", "PyReader", "DEFAULT_PARSER", "PARSERS", "MAX_DEPTH", "MAX_LINE", "reader_class"]  # noqa: F822
+__all__ = [  # noqa: F822
+    "Reader", "PyReader", "PushFrame", "DEFAULT_PARSER", "PARSERS", "MAX_DEPTH", "MAX_LINE", "reader_class"]
 
 PARSERS = ("cython", "python", "hiredis")
 
@@ -93,7 +94,7 @@ _TYPE, _PAYLOAD, _FAILED = 0, 1, 2
 _LIST, _MAP, _ATTR = 0, 1, 2
 
 _DOLLAR, _COLON, _PLUS, _MINUS, _STAR, _PERCENT = b"$:+-*%"
-_UNDERSCORE, _HASH, _COMMA, _LPAREN, _EQUALS, _BANG, _PIPE = b"_#,(=!|"
+_UNDERSCORE, _HASH, _COMMA, _LPAREN, _EQUALS, _BANG, _PIPE, _RANGLE = b"_#,(=!|>"
 _CR = 13
 
 
@@ -124,6 +125,15 @@ def _codec(encoding, errors, check_name=True):
     if errors is not None:
         codecs.lookup_error(errors)
     return None if encoding is None else (encoding, errors or "strict")
+
+
+class PushFrame(list):
+    """A RESP3 push frame (``>``) as the readers' ``gets()`` returns it: a list.
+
+    hiredis.Reader returns pushes as its own list subclass, ``hiredis.PushNotification``.
+    """
+
+    __slots__ = ()
 
 
 class _Frame:
@@ -178,6 +188,7 @@ class PyReader:
         self._errors = None
         self._codec_next = None
         self._codec = None
+        self._resp2_shapes = False
         # (as in aioredis 1.x, an unknown encoding given here is raised by gets())
         self._codec_next = _codec(encoding, errors, check_name=False)
         self._encoding = encoding
@@ -295,20 +306,27 @@ class PyReader:
                         obj = None
                     elif n > MAX_AGGREGATE:
                         self._fail(f"Multi-bulk length {n} out of range")
-                    elif n == 0:
-                        if t == _PIPE:
-                            continue
-                        obj = {} if t == _PERCENT else []
                     else:
-                        if len(self._stack) >= MAX_DEPTH:
-                            self._fail(_TOO_DEEP)
-                        if t == _PERCENT:
-                            self._stack.append(_Frame(_MAP, {}, 2 * n))
-                        elif t == _PIPE:
-                            self._stack.append(_Frame(_ATTR, {}, 2 * n))
+                        container = []
+                        if t == _RANGLE and not self._stack:
+                            container = PushFrame()
+                        elif t == _PERCENT and self._resp2_shapes:
+                            t = _STAR
+                            n *= 2
+                        if n == 0:
+                            if t == _PIPE:
+                                continue
+                            obj = {} if t == _PERCENT else container
                         else:
-                            self._stack.append(_Frame(_LIST, [], n))
-                        continue
+                            if len(self._stack) >= MAX_DEPTH:
+                                self._fail(_TOO_DEEP)
+                            if t == _PERCENT:
+                                self._stack.append(_Frame(_MAP, {}, 2 * n))
+                            elif t == _PIPE:
+                                self._stack.append(_Frame(_ATTR, {}, 2 * n))
+                            else:
+                                self._stack.append(_Frame(_LIST, container, n))
+                            continue
                 elif t == _MINUS:
                     if buf.find(b"\r", pos + 1, nl - 1) >= 0:
                         self._fail("Bad simple string value")
@@ -322,23 +340,28 @@ class PyReader:
                 elif t == _HASH:
                     line = buf[pos + 1 : nl - 1]
                     if line == b"t" or line == b"T":
-                        obj = True
+                        obj = 1 if self._resp2_shapes else True
                     elif line == b"f" or line == b"F":
-                        obj = False
+                        obj = 0 if self._resp2_shapes else False
                     else:
                         self._fail("Bad bool value")
                     self._pos = hdr
                 elif t == _COMMA:
                     obj = self._make_double(bytes(buf[pos + 1 : nl - 1]))
+                    if self._resp2_shapes:
+                        obj = self._make_str(pos + 1, nl - 1)
                     self._pos = hdr
                 elif t == _LPAREN:
                     line = bytes(buf[pos + 1 : nl - 1])
                     if _BIGNUM_RE.fullmatch(line) is None:
                         self._fail("Bad bignum value")
-                    try:
-                        obj = int(line)
-                    except Exception as exc:  # e.g. beyond sys.get_int_max_str_digits()
-                        obj = self._defer(exc)
+                    if self._resp2_shapes:
+                        obj = self._make_str(pos + 1, nl - 1)
+                    else:
+                        try:
+                            obj = int(line)
+                        except Exception as exc:  # e.g. beyond sys.get_int_max_str_digits()
+                            obj = self._defer(exc)
                     self._pos = hdr
                 else:
                     self._fail(self._type_message(t))
@@ -396,6 +419,11 @@ class PyReader:
         self._codec_next = _codec(encoding, errors)
         self._encoding = encoding
         self._errors = errors
+
+    def set_resp2_shapes(self, enabled):
+        """With ``enabled``, RESP3 replies come in the shapes RESP2 gives the same commands
+        (as :meth:`aioredis_cy._resp.Reader.set_resp2_shapes`)."""
+        self._resp2_shapes = bool(enabled)
 
     def setmaxbuf(self, size):
         """An empty input buffer bigger than ``size`` bytes is released (0: never; None: default)."""

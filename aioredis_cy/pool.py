@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Deque, Dict, List, NoReturn, Optional, Se
 from ._cache_client import track_connection
 from ._typing import Address, Arg, SSLOption
 from .abc import AbcConnection, AbcPool
-from .connection import _merge_uri_options, create_connection
+from .connection import _check_protocol, _merge_uri_options, create_connection
 from .errors import ConnectionClosedError, MaxClientsError, PoolClosedError, RedisError, ReplyError
 from .util import _check_positive_timeout, _check_subclass, _CoercedKeysView, _convert_later
 
@@ -170,6 +170,7 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
                       connection_cls: Optional[type[RedisConnection]] = None, username: Optional[str] = None,
                       name: Optional[str] = None,
                       health_check_interval: Optional[float] = None,
+                      protocol: Optional[int] = None,
                       client_cache: Optional[ClientCache] = None) -> ConnectionsPool:
     """Create a pool (``pool_cls``, ConnectionsPool by default) and open ``minsize`` connections.
 
@@ -177,10 +178,11 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
     (db, password, username, encoding, timeout, ssl) must agree with the keywords given.
     ``name`` is sent as ``CLIENT SETNAME`` on every connection the pool opens; with
     ``health_check_interval`` (seconds), a connection idle that long is PINGed before
-    it is handed out or used, and dropped if the PING fails. With ``client_cache`` (a
-    :class:`~aioredis_cy.ClientCache`), every connection turns server-assisted tracking on
-    as it opens and routes its invalidations to the cache; reads are only cached through
-    :func:`~aioredis_cy.create_redis_pool`'s client.
+    it is handed out or used, and dropped if the PING fails. ``protocol=3`` makes every
+    connection speak RESP3 (see :func:`~aioredis_cy.create_connection`).
+    With ``client_cache`` (a :class:`~aioredis_cy.ClientCache`), every connection turns
+    server-assisted tracking on as it opens and routes its invalidations to the cache;
+    reads are only cached through :func:`~aioredis_cy.create_redis_pool`'s client.
     ``loop`` is accepted for compatibility and ignored.
     """
     if pool_cls is None:
@@ -189,14 +191,15 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
         _check_subclass("pool_cls", pool_cls, AbcPool)
     if isinstance(address, str):
         settings: Dict[str, Any] = {"db": db, "password": password, "username": username,
-                                    "encoding": encoding, "timeout": create_connection_timeout, "ssl": ssl}
+                                    "encoding": encoding, "timeout": create_connection_timeout, "ssl": ssl,
+                                    "protocol": protocol}
         address = _merge_uri_options(address, settings)
-        db, password, username, encoding, ssl = (settings[name] for name in (
-            "db", "password", "username", "encoding", "ssl"))
+        db, password, username, encoding, ssl, protocol = (settings[name] for name in (
+            "db", "password", "username", "encoding", "ssl", "protocol"))
         create_connection_timeout = settings["timeout"]
     extra: Dict[str, Any] = {name_: value for name_, value in (
         ("username", username), ("name", name), ("health_check_interval", health_check_interval),
-        ("client_cache", client_cache))
+        ("protocol", protocol), ("client_cache", client_cache))
         if value is not None}
     pool = pool_cls(address, db, password, encoding, minsize=minsize, maxsize=maxsize, ssl=ssl, parser=parser,
                     create_connection_timeout=create_connection_timeout, connection_cls=connection_cls,
@@ -224,7 +227,7 @@ class ConnectionsPool(AbcPool):
                  create_connection_timeout: Optional[float] = None,
                  connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
                  username: Optional[str] = None, name: Optional[str] = None,
-                 health_check_interval: Optional[float] = None,
+                 health_check_interval: Optional[float] = None, protocol: Optional[int] = None,
                  client_cache: Optional[ClientCache] = None) -> None:
         _check_size("minsize", minsize, 0)
         _check_size("maxsize", maxsize, 1)
@@ -245,6 +248,7 @@ class ConnectionsPool(AbcPool):
         self._create_connection_timeout = create_connection_timeout
         self._connection_cls = connection_cls
         self._name = name
+        self._protocol_version = _check_protocol(protocol)
         _check_positive_timeout(health_check_interval, "health_check_interval")
         self._health_check_interval = health_check_interval
         self._client_cache = client_cache
@@ -729,8 +733,8 @@ class ConnectionsPool(AbcPool):
                 self._address, db=self._db, password=self._password, ssl=self._ssl,
                 encoding=self._encoding, parser=self._parser_class,
                 timeout=self._create_connection_timeout, connection_cls=self._connection_cls,
-                username=self._username, name=self._name)
-            if self._password is None and not self._db and self._name is None:
+                username=self._username, name=self._name, protocol=self._protocol_version)
+            if self._password is None and not self._db and self._name is None and self._protocol_version == 2:
                 await _checked(conn)   # no handshake reply told us the server took it
             if self._client_cache is not None:
                 await _tracked(conn, self._client_cache)

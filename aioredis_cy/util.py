@@ -3,7 +3,7 @@ import asyncio
 import functools
 import re
 from collections.abc import Mapping
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, TypeVar, Union
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from ._protocol import pairs_to_dict, reply_is_ok
@@ -19,6 +19,8 @@ __all__ = [
     "get_event_loop",
 ]
 
+
+_T = TypeVar("_T")
 
 class _NotSet:
     """Marker for 'argument not given' where None is a meaningful value."""
@@ -52,7 +54,7 @@ _ARG_TO_BYTES: Dict[type, Callable[[Any], Union[bytes, bytearray]]] = {
 }
 
 
-def encode_command(*args, buf: Optional[bytearray] = None) -> bytearray:
+def encode_command(*args: Any, buf: Optional[bytearray] = None) -> bytearray:
     """The RESP array of bulk strings for ``args``, appended to ``buf`` (a new bytearray by default).
 
     Arguments must be bytes, bytearray, str (sent as UTF-8), int or float; anything else
@@ -73,7 +75,7 @@ def encode_command(*args, buf: Optional[bytearray] = None) -> bytearray:
     return buf
 
 
-def decode(obj, encoding: str, errors: str = "strict"):
+def decode(obj: Any, encoding: str, errors: str = "strict") -> Any:
     """Decode bytes, recursively through lists, leaving other values (and errors) as they are."""
     if isinstance(obj, bytes):
         return obj.decode(encoding, errors)
@@ -138,12 +140,12 @@ def _convert_later(fut: Awaitable, convert: Callable) -> Awaitable:
     return _await_converted(fut, convert)
 
 
-def wait_ok(fut):
+def wait_ok(fut: Awaitable[Any]) -> Awaitable[bool]:
     """Await it for True when the reply is OK (QUEUED passes through inside transactions)."""
     return _convert_later(fut, reply_is_ok)
 
 
-def wait_convert(fut, type_, **kwargs):
+def wait_convert(fut: Awaitable[Any], type_: Callable[..., _T], **kwargs: Any) -> Awaitable[_T]:
     """Await it for ``type_(reply, **kwargs)`` (QUEUED passes through inside transactions).
 
     Applied to what a command method returned, it adds to that method's own conversion.
@@ -151,7 +153,7 @@ def wait_convert(fut, type_, **kwargs):
     return _convert_later(fut, functools.partial(type_, **kwargs) if kwargs else type_)
 
 
-def wait_make_dict(fut):
+def wait_make_dict(fut: Awaitable[Any]) -> Awaitable[Dict[Any, Any]]:
     """Await it for a dict made of a flat ``[k1, v1, k2, v2, ...]`` reply."""
     return _convert_later(fut, pairs_to_dict)
 
@@ -212,7 +214,7 @@ class _ScanIter:
     def __aiter__(self) -> "_ScanIter":
         return self
 
-    async def __anext__(self):
+    async def __anext__(self) -> Any:
         while not self._items and self._cursor:
             self._cursor, items = await self._scan(self._cursor)
             self._items = list(items)
@@ -252,6 +254,12 @@ def _parse_flag(name: str, value: str) -> bool:
         raise ValueError(f"Invalid {name} value: {value!r}") from None
 
 
+def _parse_protocol(value: str) -> int:
+    if value not in ("2", "3"):
+        raise ValueError(f"Invalid protocol: {value!r} (use 2 or 3)")
+    return int(value)
+
+
 _QUERY_PARSERS: Dict[str, Callable[[str], Any]] = {
     "db": _parse_db,
     "password": str,
@@ -259,6 +267,7 @@ _QUERY_PARSERS: Dict[str, Callable[[str], Any]] = {
     "encoding": str,
     "timeout": _parse_timeout,
     "ssl": lambda value: _parse_flag("ssl", value),
+    "protocol": _parse_protocol,
 }
 
 _CERT_REQS = ("none", "optional", "required")
@@ -341,7 +350,7 @@ def _check_userinfo(parsed, scheme: str) -> None:
 def parse_url(url: str) -> Tuple[Union[str, Tuple[str, int]], Dict[str, Any]]:
     """Split a Redis address string into ``(address, options)``.
 
-    Accepts ``redis://[[user]:password@]host[:port][/db][?db=&password=&encoding=&timeout=&ssl=]``,
+    Accepts ``redis://[[user]:password@]host[:port][/db][?db=&password=&encoding=&timeout=&ssl=&protocol=]``,
     ``rediss://`` (TLS), ``unix:///path?db=`` or ``unix:/path?db=`` and a plain unix
     socket path. The options dict holds only what the URI sets. Error messages never
     show a password (see :func:`_mask_uri`).

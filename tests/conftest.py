@@ -10,6 +10,7 @@
 """
 import asyncio
 import gc
+import os
 
 import pytest
 import pytest_asyncio.plugin
@@ -136,6 +137,12 @@ async def _closing():
     problems.check()
 
 
+# AIOREDIS_CY_TEST_PROTOCOL=3 runs the tests again with RESP3: the factory fixtures
+# below then connect with protocol=3 unless a test asks for another.
+_PROTOCOL_DEFAULTS = {"protocol": int(os.environ["AIOREDIS_CY_TEST_PROTOCOL"])} \
+    if os.environ.get("AIOREDIS_CY_TEST_PROTOCOL") else {}
+
+
 def _closing_factory(create, closing, server, **defaults):
     """An async factory calling ``create(address or the default server, **kwargs)``.
 
@@ -154,25 +161,26 @@ def _closing_factory(create, closing, server, **defaults):
 @pytest.fixture
 def create_connection(_closing, server, parser):
     """``await create_connection(address=None, **kw)`` with the parametrized reader."""
-    return _closing_factory(aioredis_cy.create_connection, _closing, server, parser=parser)
+    return _closing_factory(aioredis_cy.create_connection, _closing, server, parser=parser,
+                            **_PROTOCOL_DEFAULTS)
 
 
 @pytest.fixture
 def create_pool(_closing, server, parser):
     """``await create_pool(address=None, **kw)`` with the parametrized reader."""
-    return _closing_factory(aioredis_cy.create_pool, _closing, server, parser=parser)
+    return _closing_factory(aioredis_cy.create_pool, _closing, server, parser=parser, **_PROTOCOL_DEFAULTS)
 
 
 @pytest.fixture
 def create_redis(_closing, server):
     """``await create_redis(address=None, **kw)``."""
-    return _closing_factory(aioredis_cy.create_redis, _closing, server)
+    return _closing_factory(aioredis_cy.create_redis, _closing, server, **_PROTOCOL_DEFAULTS)
 
 
 @pytest.fixture
 def create_redis_pool(_closing, server):
     """``await create_redis_pool(address=None, **kw)``."""
-    return _closing_factory(aioredis_cy.create_redis_pool, _closing, server)
+    return _closing_factory(aioredis_cy.create_redis_pool, _closing, server, **_PROTOCOL_DEFAULTS)
 
 
 @pytest.fixture(params=["conn", "pool"])

@@ -19,20 +19,22 @@ from aioredis_cy.util import _NOTSET
 
 REFERENCE = Path(__file__).with_name("reference_surface.txt")
 
-_SENTINEL_EXTRAS = {"username", "sentinel_password", "sentinel_username", "sentinel_ssl"}
+_SENTINEL_EXTRAS = {"username", "sentinel_password", "sentinel_username", "sentinel_ssl", "protocol"}
+
+_RESP3_EXTRAS = {"protocol", "client_cache"}
 
 # "Owner.member": the keyword-only parameters (with defaults) it adds to its 1.3.1 signature.
 ALLOWED_EXTENSIONS = {
     # The pub/sub bound (flow control past it).
     "Channel.__init__": {"maxsize"},
     "Receiver.__init__": {"maxsize"},
-    # ACL user names (Redis 6+), the client name sent at connect, the pools' idle health check,
-    # the client-side cache (issue 13; the pool turns tracking on for it).
-    "aioredis_cy.create_connection": {"username", "name"},
-    "aioredis_cy.create_pool": {"username", "name", "health_check_interval", "client_cache"},
-    "aioredis_cy.create_redis": {"username", "name", "client_cache"},
-    "aioredis_cy.create_redis_pool": {"username", "name", "health_check_interval", "client_cache"},
-    "ConnectionsPool.__init__": {"username", "name", "health_check_interval", "client_cache"},
+    # ACL user names (Redis 6+), the client name sent at connect, the pools' idle health check.
+    # protocol=3: RESP3, and the client-side cache (issue 13; the pool turns tracking on for it).
+    "aioredis_cy.create_connection": {"username", "name", "protocol"},
+    "aioredis_cy.create_pool": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
+    "aioredis_cy.create_redis": {"username", "name", *_RESP3_EXTRAS},
+    "aioredis_cy.create_redis_pool": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
+    "ConnectionsPool.__init__": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
     "Redis.auth": {"username"},
     "RedisConnection.auth": {"username"},
     "ConnectionsPool.auth": {"username"},

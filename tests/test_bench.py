@@ -91,10 +91,16 @@ def test_a_missing_peer_is_reported_with_the_reason(monkeypatch):
     assert "pip install valkey-glide" in missing["valkey-glide"]
 
 
-def test_starts_its_own_server():
-    result = bench("--quick", "--workloads", "a", "--clients", "aioredis_cy", "--loops", "asyncio")
+def test_starts_its_own_server_and_scales_the_sizes(tmp_path):
+    path = tmp_path / "runs.json"
+    result = bench("--quick", "--scale", "0.5", "--workloads", "a", "--clients", "aioredis_cy", "--loops",
+                   "asyncio", "--json", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "a  GET, sequential" in result.stdout
+    document = json.loads(path.read_text())
+    assert document["meta"]["scale"] == 0.5
+    assert document["meta"]["sizes"]["sequential"] == QUICK.sequential // 2
+    assert [run["ops"] for run in document["runs"]] == [QUICK.sequential // 2]
 
 
 def test_rejects_an_unknown_workload():

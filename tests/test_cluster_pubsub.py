@@ -164,3 +164,47 @@ async def test_a_subscription_that_cannot_come_back_closes_with_a_clear_error(
     finally:
         for node in running:
             servers.cli(node, "acl", "deluser", "subscriber")
+
+
+def _replica_of(servers, primary):
+    primary_id = servers.node_id(primary)
+    for node in servers.nodes:
+        if node.process is not None and node is not primary:
+            fields = servers._myself(node).split()
+            if "slave" in fields[2] and fields[3] == primary_id:
+                return node
+    raise LookupError(primary)
+
+
+async def _failover(servers, replica):
+    """CLUSTER FAILOVER TAKEOVER on ``replica`` once in sync; wait until the cluster agrees it is primary.
+
+    TAKEOVER needs no vote of the other primaries, which refuse a second vote for the same
+    shard within twice the node timeout (so failing back at once would stall).
+    """
+    await _until(lambda: "slave" in servers._myself(replica).split()[2]
+                 and "master_link_status:up" in servers.cli(replica, "info", "replication"))
+    servers.cli(replica, "cluster", "failover", "takeover")
+    await _until(lambda: "master" in servers._myself(replica).split()[2])
+    await asyncio.to_thread(servers.wait_stable)
+
+
+async def test_shard_channel_across_a_failover(create_redis_cluster, redis_cluster_servers):
+    servers = redis_cluster_servers
+    redis = await create_redis_cluster()
+    name = "{failover}news"
+    primary = servers.owner_of(key_slot(name.encode()))
+    replica = _replica_of(servers, primary)
+    [channel] = await redis.ssubscribe(name)
+    await _failover(servers, replica)
+    try:
+        publisher = await create_redis_cluster()
+        await _until(lambda: _shard_subscribers(servers, replica, name) == 1
+                     or _shard_subscribers(servers, primary, name) == 1)
+        await publisher.spublish(name, "after failover")
+        assert await channel.get() == b"after failover"
+        await redis.sunsubscribe(name)
+        assert not channel.is_active
+        assert redis.in_pubsub == 0
+    finally:
+        await _failover(servers, primary)

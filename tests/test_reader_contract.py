@@ -14,7 +14,7 @@ import pytest
 from aioredis_cy import parser
 from aioredis_cy._resp import Reader
 from aioredis_cy.errors import AuthError, ProtocolError, ReplyError
-from aioredis_cy.parser import MAX_DEPTH, PyReader, reader_class
+from aioredis_cy.parser import MAX_DEPTH, PushFrame, PyReader, reader_class
 
 from .reader_cases import (
     ALL_READERS,
@@ -101,12 +101,15 @@ def test_hiredis_differences_documented():
     assert run(b"|1\r\n+a\r\n+b\r\n:5\r\n") == [[b"a", b"b"], 5]  # attribute returned as a reply
     assert run(b"%1\r\n*1\r\n:1\r\n:2\r\n") is TypeError  # unhashable key
     assert run(b"%3\r\n+a\r\n:1\r\n+b\r\n:2\r\n+a\r\n:3\r\n") == [{b"a": None, b"b": 3}]  # a bug
-    assert type(run(b">1\r\n:1\r\n")[0]).__name__ == "PushNotification"  # a list subclass; ours: list
+    assert type(run(b">1\r\n:1\r\n")[0]).__name__ == "PushNotification"  # a list subclass; ours: PushFrame
 
 
-def test_push_is_a_plain_list(our_cls):
+def test_push_is_a_push_frame(our_cls):
+    # As hiredis' PushNotification: a list subclass that tells a push from an array reply.
     reader = make(our_cls)
-    reader.feed(b">2\r\n+a\r\n:1\r\n")
+    reader.feed(b">2\r\n+a\r\n:1\r\n*2\r\n+a\r\n:1\r\n")
+    push = reader.gets()
+    assert type(push) is PushFrame and push == [b"a", 1]
     assert type(reader.gets()) is list
 
 

@@ -268,7 +268,7 @@ async def test_auth_without_password_set(redis):
 
 async def test_auth(start_server, create_redis, create_redis_pool):
     node = start_server("redis-auth", "requirepass secret", "user alice on >wonderland ~* &* +@all")
-    redis = await create_redis(node.tcp_address)
+    redis = await create_redis(node.tcp_address, protocol=2)   # (RESP3's HELLO needs AUTH first)
     with pytest.raises(AuthError):
         await redis.ping()
     with pytest.raises(AuthError):

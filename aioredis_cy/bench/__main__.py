@@ -22,7 +22,7 @@ from .._server import LocalServer
 from .clients import CLIENT_NAMES, LOOP_NAMES, find_clients, find_loops
 from .report import format_table, reference_share, summarize, write_json
 from .runner import run_workloads
-from .workloads import FULL, QUICK, Env, Workload, all_workloads, delete_bench_keys, with_redis
+from .workloads import FULL, QUICK, Env, Workload, all_workloads, delete_bench_keys, scaled, with_redis
 
 LEGEND = ("ops/s: median over the runs, min-max their spread. CPU us/op: process CPU time of the client "
           "(time.process_time) per operation, median; steadier than ops/s on a busy machine. "
@@ -72,6 +72,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--loops", default=",".join(LOOP_NAMES),
                         help=f"comma-separated, from {', '.join(LOOP_NAMES)} (default: both)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not a measurement")
+    parser.add_argument("--scale", type=float, default=1.0, metavar="FACTOR",
+                        help="multiply the operations per run by FACTOR, e.g. 0.1 for slow peers on a busy "
+                             "machine (default 1)")
     parser.add_argument("--json", metavar="PATH", help="write the setting, every run and the summary to PATH")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = parser.parse_args(argv)
@@ -90,6 +93,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         args.runs = 1 if args.quick else 5
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.scale <= 0:
+        parser.error("--scale must be above 0")
     return args
 
 
@@ -127,7 +132,8 @@ def _print_report(meta: Dict[str, Any], workloads: List[Workload], rows: List[Di
                   failures: List[Dict[str, Any]]) -> None:
     print(f"aioredis_cy benchmark: Python {meta['python']} on {meta['platform']}, {meta['cpus']} CPUs; "
           f"server {meta['server']} at {meta['url']}; {meta['runs']} interleaved runs per client"
-          + (" (--quick sizes)" if meta["quick"] else ""))
+          + (" (--quick sizes)" if meta["quick"] else "")
+          + (f" (sizes x {meta['scale']:g})" if meta["scale"] != 1 else ""))
     for name, client in meta["clients"].items():
         print(f"  {name} {client['version']}: {client['how']}")
     for name, reason in meta["unavailable"].items():
@@ -178,7 +184,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             local_cluster = LocalCluster("bench-cluster").start()
             cluster_nodes = local_cluster.addresses
         benchmark = shutil.which("redis-benchmark")
-        env = Env(url, clients, loops, QUICK if args.quick else FULL, benchmark, cluster_nodes)
+        env = Env(url, clients, loops, scaled(QUICK if args.quick else FULL, args.scale), benchmark,
+                  cluster_nodes)
         workloads = []
         for workload in args.workloads:
             reason = workload.unavailable(env)
@@ -195,7 +202,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "server_binary": server.binary if server is not None else None, "url": _redacted(url),
             "cluster": [f"{host}:{port}" for host, port in cluster_nodes] if cluster_nodes else None,
             "redis_benchmark": _program_version(benchmark),
-            "runs": args.runs, "quick": args.quick, "sizes": asdict(env.sizes),
+            "runs": args.runs, "quick": args.quick, "scale": args.scale, "sizes": asdict(env.sizes),
             "clients": {spec.name: {"version": spec.version, "how": spec.how} for spec in clients},
             "loops": list(loops), "uvloop": _module_version("uvloop"),
             "hiredis": _module_version("hiredis"),

@@ -331,7 +331,8 @@ def _glide() -> ClientSpec:
     return ClientSpec("valkey-glide", version("valkey-glide"),
                       "glide.GlideClient (Rust core, RESP3, one multiplexed connection per client, also for "
                       f"the 50 tasks of the shared pool), request_timeout={GLIDE_TIMEOUT_MS // 1000} s; "
-                      "Batch(is_atomic=False / True) in the pipeline workloads",
+                      "Batch(is_atomic=False / True) in the pipeline workloads; its CPU/op includes the "
+                      "Rust core's threads",
                       Glide, lacks={"decode": "replies are bytes only: it has no decoding option"})
 
 

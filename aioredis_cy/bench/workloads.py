@@ -10,7 +10,7 @@ import re
 import subprocess
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 import aioredis_cy
@@ -54,6 +54,13 @@ class Sizes:
     replies: int  # f, replies in the buffer
     parse_time: float  # f, seconds one run parses the buffer for, at least (once at 0)
     reference: int  # g, redis-benchmark -n
+
+
+def scaled(sizes: Sizes, factor: float) -> Sizes:
+    """``sizes`` with every count multiplied by ``factor`` (at least 1); the parse time stays."""
+    counts = {name: max(1, round(value * factor)) for name, value in asdict(sizes).items()
+              if isinstance(value, int)}
+    return replace(sizes, **counts)
 
 
 FULL = Sizes(sequential=10_000, pipelined=200_000, pool=10_000, aggregate=1_000, big=100,

@@ -274,6 +274,7 @@ async def create_redis(address: Address, *, db: Optional[int] = None, password: 
                        parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,
                        connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
                        username: Optional[str] = None, name: Optional[str] = None,
+                       protocol: Optional[int] = None,
                        client_cache: Optional[ClientCache] = None) -> Redis:
     """Connect to Redis and return ``commands_factory(connection)`` (a :class:`Redis` by default).
 
@@ -287,7 +288,7 @@ async def create_redis(address: Address, *, db: Optional[int] = None, password: 
         _check_cache(client_cache)
     conn = await create_connection(address, db=db, password=password, ssl=ssl, encoding=encoding,
                                    parser=parser, timeout=timeout, connection_cls=connection_cls,
-                                   username=username, name=name)
+                                   username=username, name=name, protocol=protocol)
     if client_cache is None:
         return commands_factory(conn)
     try:
@@ -310,6 +311,7 @@ async def create_redis_pool(address: Address, *, db: Optional[int] = None, passw
                             connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
                             username: Optional[str] = None, name: Optional[str] = None,
                             health_check_interval: Optional[float] = None,
+                            protocol: Optional[int] = None,
                             client_cache: Optional[ClientCache] = None) -> Redis:
     """Create a connections pool and return ``commands_factory(pool)`` (a :class:`Redis` by default).
 
@@ -326,7 +328,8 @@ async def create_redis_pool(address: Address, *, db: Optional[int] = None, passw
                              minsize=minsize, maxsize=maxsize, parser=parser,
                              create_connection_timeout=timeout, pool_cls=pool_cls,
                              connection_cls=connection_cls, username=username, name=name,
-                             health_check_interval=health_check_interval, client_cache=client_cache)
+                             health_check_interval=health_check_interval, protocol=protocol,
+                             client_cache=client_cache)
     redis = commands_factory(pool)
     if client_cache is not None:
         try:

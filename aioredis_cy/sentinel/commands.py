@@ -17,19 +17,22 @@ async def create_sentinel(sentinels: Sequence[Address], *, db: Optional[int] = N
                           maxsize: int = 10, ssl: Optional[SSLOption] = None,
                           timeout: float = 0.2, loop: Any = None, username: Optional[str] = None,
                           sentinel_password: Optional[str] = None, sentinel_username: Optional[str] = None,
-                          sentinel_ssl: Optional[SSLOption] = None) -> RedisSentinel:
+                          sentinel_ssl: Optional[SSLOption] = None,
+                          protocol: Optional[int] = None) -> RedisSentinel:
     """Connect to the sentinels and return a :class:`RedisSentinel`.
 
     ``sentinels`` lists ``(host, port)`` pairs or ``redis://``/``rediss://`` URIs. ``db``,
     ``password``, ``username``, ``encoding``, ``ssl``, ``minsize`` and ``maxsize`` apply to the
     clients of :meth:`RedisSentinel.master_for` and :meth:`RedisSentinel.slave_for`;
     ``sentinel_password``, ``sentinel_username`` and ``sentinel_ssl`` to the connections to
-    the sentinels. ``timeout`` bounds each discovery step. ``loop`` is ignored.
+    the sentinels; ``protocol=3`` makes the master and replica clients speak RESP3.
+    ``timeout`` bounds each discovery step. ``loop`` is ignored.
     """
     pool = await create_sentinel_pool(sentinels, db=db, password=password, encoding=encoding,
                                       minsize=minsize, maxsize=maxsize, ssl=ssl, timeout=timeout,
                                       username=username, sentinel_password=sentinel_password,
-                                      sentinel_username=sentinel_username, sentinel_ssl=sentinel_ssl)
+                                      sentinel_username=sentinel_username, sentinel_ssl=sentinel_ssl,
+                                      protocol=protocol)
     return RedisSentinel(pool)
 
 

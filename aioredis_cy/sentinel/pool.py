@@ -30,7 +30,7 @@ from functools import partial
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Type
 
 from .._typing import Address, Arg, SSLOption
-from ..connection import _check_address, create_connection
+from ..connection import _check_address, _check_protocol, create_connection
 from ..errors import (
     ConnectionClosedError,
     MasterNotFoundError,
@@ -113,19 +113,22 @@ async def create_sentinel_pool(sentinels: Sequence[Address], *, db: Optional[int
                                loop: Any = None, username: Optional[str] = None,
                                sentinel_password: Optional[str] = None,
                                sentinel_username: Optional[str] = None,
-                               sentinel_ssl: Optional[SSLOption] = None) -> SentinelPool:
+                               sentinel_ssl: Optional[SSLOption] = None,
+                               protocol: Optional[int] = None) -> SentinelPool:
     """Create a :class:`SentinelPool` and connect it to the sentinels (see :meth:`SentinelPool.discover`).
 
     ``sentinels`` lists ``(host, port)`` pairs or ``redis://``/``rediss://`` URIs.
     ``db``, ``password``, ``username``, ``encoding``, ``ssl``, ``minsize`` and ``maxsize``
     apply to the connections to masters and replicas; ``sentinel_password``,
     ``sentinel_username`` and ``sentinel_ssl`` to the connections to the sentinels.
-    ``timeout`` bounds each discovery step. ``loop`` is accepted for compatibility and ignored.
+    ``protocol=3`` makes the master and replica connections speak RESP3 (the sentinel
+    connections stay on RESP2). ``timeout`` bounds each discovery step. ``loop`` is
+    accepted for compatibility and ignored.
     """
     pool = SentinelPool(sentinels, db=db, password=password, ssl=ssl, encoding=encoding, parser=parser,
                         minsize=minsize, maxsize=maxsize, timeout=timeout, username=username,
                         sentinel_password=sentinel_password, sentinel_username=sentinel_username,
-                        sentinel_ssl=sentinel_ssl)
+                        sentinel_ssl=sentinel_ssl, protocol=protocol)
     try:
         await pool.discover()
     except BaseException:
@@ -143,7 +146,7 @@ class SentinelPool:
 
     def __init__(self, sentinels, *, db=None, password=None, ssl=None, encoding=None, parser=None,
                  minsize, maxsize, timeout, loop=None, username=None, sentinel_password=None,
-                 sentinel_username=None, sentinel_ssl=None) -> None:
+                 sentinel_username=None, sentinel_ssl=None, protocol=None) -> None:
         if not isinstance(sentinels, (list, tuple)):
             raise TypeError(f"sentinels must be a list or tuple of addresses, got {type(sentinels).__name__}")
         if not sentinels:
@@ -159,7 +162,8 @@ class SentinelPool:
             address if isinstance(address, str) else tuple(address) for address in sentinels))
         self._timeout = timeout
         self._redis_settings = {"db": db, "password": password, "username": username, "ssl": ssl,
-                                "encoding": encoding, "parser": parser}
+                                "encoding": encoding, "parser": parser,
+                                "protocol": _check_protocol(protocol)}
         self._sentinel_settings = {"password": sentinel_password, "username": sentinel_username,
                                    "ssl": sentinel_ssl, "parser": parser}
         self._minsize = minsize
@@ -439,10 +443,11 @@ class ManagedPool(ConnectionsPool):
     """
 
     def __init__(self, sentinel: SentinelPool, service, is_master: bool, db=None, password=None,
-                 encoding=None, parser=None, *, minsize, maxsize, ssl=None, loop=None, username=None) -> None:
+                 encoding=None, parser=None, *, minsize, maxsize, ssl=None, loop=None, username=None,
+                 protocol=None) -> None:
         super().__init__(None, db, password, encoding, minsize=minsize, maxsize=maxsize, ssl=ssl,
                          parser=parser, create_connection_timeout=sentinel.discover_timeout,
-                         username=username)
+                         username=username, protocol=protocol)
         self._sentinel = sentinel
         self._service = service
         self._is_master = is_master

@@ -4,6 +4,7 @@ from typing import Optional, Union
 
 import aioredis_cy as aioredis
 from aioredis_cy.pubsub import Receiver
+from aioredis_cy.util import wait_convert
 
 
 async def strings(redis: aioredis.Redis) -> None:
@@ -47,6 +48,8 @@ async def more_commands(redis: aioredis.Redis) -> None:
         if point is not None:
             print(point.longitude + point.latitude)
     print(await redis.ttl("raw") > 0, await redis.exists("raw", "other"))
+    size: int = await wait_convert(redis.execute("STRLEN", "raw"), int)
+    print(size)
     cursor, keys = await redis.scan(match="k*")
     print(cursor, keys)
 
