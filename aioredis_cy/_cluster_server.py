@@ -103,10 +103,12 @@ class LocalCluster:
             running = self.running()
             infos = [self.cli(node, "cluster", "info") for node in running]
             views = {self.cli(node, "cluster", "slots").replace("\n", " ") for node in running}
-            # CLUSTER SLOTS lists a replica only once it has synced.
+            # CLUSTER SLOTS lists a replica only once it has synced (and never a primary without slots).
             listed = len(set(re.findall(r"\b[0-9a-f]{40}\b", next(iter(views)))))
+            slotless = sum(1 for line in self.cli(running[0], "cluster", "nodes").splitlines()
+                           if "master" in line.split()[2] and len(line.split()) <= 8)
             return all("cluster_state:ok" in info for info in infos) and len(views) == 1 and \
-                listed == len(running)
+                listed == len(running) - slotless
         self.wait_until(stable, "cluster did not become stable", timeout)
 
     def stop_all(self) -> None:

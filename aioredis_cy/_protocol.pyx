@@ -1379,7 +1379,10 @@ cdef class CoreProtocol:
         return 0
 
     cdef int apply_reset(self) except -1:
-        """The server reset the connection: forget its db, transaction, WATCH and subscriptions."""
+        """The server reset the connection: forget its db, transaction, WATCH and subscriptions.
+
+        RESET also brings the server back to RESP2: so does the protocol.
+        """
         cdef list channels = list(self.pubsub_channels.values()) + list(self.pubsub_patterns.values())
         self.db = 0
         self.transaction = None
@@ -1387,6 +1390,8 @@ cdef class CoreProtocol:
         self.pubsub_channels.clear()
         self.pubsub_patterns.clear()
         self.in_pubsub = 0
+        if self.resp3:
+            self.set_protocol_version(2)
         for channel in channels:
             channel.close()
         return 0

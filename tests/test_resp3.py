@@ -389,3 +389,20 @@ async def test_pubsub_with_commands_on_the_same_connection(create_connection):
     assert conn.in_pubsub == 0 and not channel.is_active
     assert await conn.execute("GET", "resp3:k") == "v"
     await conn.execute("DEL", "resp3:k")
+
+
+async def test_reset_brings_the_connection_back_to_resp2(create_connection):
+    conn = await create_connection(protocol=3)
+    publisher = await create_connection()
+    channel = Channel("resp3:reset", False)
+    await conn.execute_pubsub("SUBSCRIBE", channel)
+    assert await conn.reset() is True
+    assert conn.protocol_version == 2 and not channel.is_active
+    assert b" resp=2" in await conn.execute("CLIENT", "INFO")
+    assert await conn.execute("HGETALL", "resp3:none") == []
+    again = Channel("resp3:reset", False)
+    await conn.execute_pubsub("SUBSCRIBE", again)
+    await publisher.execute("PUBLISH", "resp3:reset", "after")
+    assert await again.get() == b"after"
+    with pytest.raises(RedisError, match="SUBSCRIBE mode"):
+        conn.execute("GET", "x")

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .._cluster_server import LocalCluster
 from .._server import LocalServer
-from .clients import CLIENT_NAMES, LOOP_NAMES, find_clients, find_loops
+from .clients import CLIENT_NAMES, LOOP_NAMES, ClientSpec, aioredis_cy_resp3, find_clients, find_loops
 from .report import format_table, reference_share, summarize, write_json
 from .runner import run_workloads
 from .workloads import FULL, QUICK, Env, Workload, all_workloads, delete_bench_keys, scaled, with_redis
@@ -71,6 +71,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help=f"comma-separated, from {', '.join(CLIENT_NAMES)} (default: all installed)")
     parser.add_argument("--loops", default=",".join(LOOP_NAMES),
                         help=f"comma-separated, from {', '.join(LOOP_NAMES)} (default: both)")
+    parser.add_argument("--protocol", default="2", choices=("2", "3", "2,3"),
+                        help="the RESP version(s) aioredis_cy speaks: 2, 3 or 2,3 for both side by side "
+                             "(as the clients aioredis_cy and aioredis_cy/resp3; default 2)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not a measurement")
     parser.add_argument("--scale", type=float, default=1.0, metavar="FACTOR",
                         help="multiply the operations per run by FACTOR, e.g. 0.1 for slow peers on a busy "
@@ -96,6 +99,20 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     if args.scale <= 0:
         parser.error("--scale must be above 0")
     return args
+
+
+def _with_protocols(clients: List[ClientSpec], protocols: List[str]) -> List[ClientSpec]:
+    """The clients with aioredis_cy speaking each RESP version asked for (RESP3 as ``aioredis_cy/resp3``)."""
+    chosen = []
+    for spec in clients:
+        if spec.name != "aioredis_cy":
+            chosen.append(spec)
+            continue
+        if "2" in protocols:
+            chosen.append(spec)
+        if "3" in protocols:
+            chosen.append(aioredis_cy_resp3())
+    return chosen
 
 
 async def _server_description(redis: Any) -> str:
@@ -169,6 +186,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"{workload.id:<16} {workload.title}")
         return 0
     clients, unavailable = find_clients(args.clients)
+    clients = _with_protocols(clients, args.protocol.split(","))
     loops, missing_loops = find_loops(args.loops)
     unavailable.update(missing_loops)
     server = None

@@ -78,8 +78,9 @@ class Client:
 class AioredisApi(Client):
     """aioredis 1.x API (aioredis_cy or aioredis itself): concurrent calls pipeline automatically."""
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, **options: Any) -> None:
         self.module = module
+        self.options = options   # more keywords for the factories (aioredis_cy's protocol=3)
         self.opened: List[Any] = []
 
     async def open(self, url, *, decode=False, pool_size=None, subscribe=None, client_cache=False):
@@ -89,12 +90,12 @@ class AioredisApi(Client):
                                                         client_cache=self.module.ClientCache())
         elif pool_size:
             self.redis = await self.module.create_redis_pool(url, encoding=encoding, minsize=pool_size,
-                                                             maxsize=pool_size)
+                                                             maxsize=pool_size, **self.options)
         else:
-            self.redis = await self.module.create_redis(url, encoding=encoding)
+            self.redis = await self.module.create_redis(url, encoding=encoding, **self.options)
         self.opened.append(self.redis)
         if subscribe is not None:
-            subscriber = await self.module.create_redis(url, encoding=encoding)
+            subscriber = await self.module.create_redis(url, encoding=encoding, **self.options)
             self.opened.append(subscriber)
             (channel,) = await subscriber.subscribe(subscribe)
             self.receive = channel.get
@@ -278,6 +279,14 @@ def _aioredis_cy() -> ClientSpec:
     return ClientSpec("aioredis_cy", aioredis_cy.__version__,
                       f"create_redis / create_redis_pool; automatic pipelining ({DEFAULT_PARSER} reader)",
                       functools.partial(AioredisApi, aioredis_cy))
+
+
+def aioredis_cy_resp3() -> ClientSpec:
+    """aioredis_cy with protocol=3 (the bench's ``--protocol 3``)."""
+    spec = _aioredis_cy()
+    how = spec.how.replace("create_redis_pool;", "create_redis_pool with protocol=3 (RESP3);")
+    return ClientSpec("aioredis_cy/resp3", spec.version, how,
+                      functools.partial(AioredisApi, aioredis_cy, protocol=3))
 
 
 def _aioredis() -> ClientSpec:

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .._cluster import CROSS_SLOT, NO_KEYS, Route, Router, keys_slot
 from ..commands.transaction import _copy_outcome
-from ..errors import ConnectionClosedError, PoolClosedError, ReplyError
+from ..errors import AuthError, ConnectionClosedError, PoolClosedError, ReplyError
 from ..util import parse_url
 from .errors import (
     AskError,
@@ -293,6 +293,8 @@ class Cluster:
             if best is not None:
                 break
         if best is None:
+            if errors and all(isinstance(error, AuthError) for error in errors):
+                raise errors[0]   # the credentials are wrong: say so, not "no slot map"
             raise ClusterStateError(f"no cluster node gave a usable slot map: {errors!r}")
         await self._apply_state(best)
 

@@ -6,9 +6,9 @@ comes back as ``int``, any other as ``float`` (``inf`` included), and
 """
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, List, Optional, Tuple, Union
+from typing import Any, AsyncIterator, List, Literal, Optional, Tuple, Union, overload
 
-from .._typing import Arg, CommandsBase, Key, Reply, Value
+from .._typing import Arg, CommandsBase, Key, Reply, ScoredValues, Value
 from ..util import _NOTSET, _ScanIter, wait_convert
 from ._checks import _check_int, _check_number, _check_timeout, _is_number, _option
 
@@ -225,10 +225,44 @@ class SortedSetCommandsMixin(CommandsBase):
 
     # -- ranges ----------------------------------------------------------
 
+    # ``withscores=True`` gives ``(member, score)`` pairs.
+    @overload
+    def zrange(self, key: Key, start: int = ..., stop: int = ..., withscores: Literal[False] = ...,
+               encoding: Optional[str] = ...) -> Reply[List[Value]]: ...
+
+    @overload
+    def zrange(self, key: Key, start: int, stop: int, withscores: Literal[True],
+               encoding: Optional[str] = ...) -> Reply[ScoredValues]: ...
+
+    @overload
+    def zrange(self, key: Key, start: int = ..., stop: int = ..., *, withscores: Literal[True],
+               encoding: Optional[str] = ...) -> Reply[ScoredValues]: ...
+
+    @overload
+    def zrange(self, key: Key, start: int = ..., stop: int = ..., withscores: bool = ...,
+               encoding: Optional[str] = ...) -> Reply[List[Any]]: ...
+
     def zrange(self, key: Key, start: int = 0, stop: int = -1, withscores: bool = False,
                encoding: Optional[str] = _NOTSET) -> Reply[List[Any]]:
         """Members by index, low to high; ``withscores`` gives ``(member, score)`` tuples."""
         return self._index_range(b"ZRANGE", key, start, stop, withscores, encoding)
+
+    # ``withscores=True`` gives ``(member, score)`` pairs.
+    @overload
+    def zrevrange(self, key: Key, start: int, stop: int, withscores: Literal[False] = ...,
+                  encoding: Optional[str] = ...) -> Reply[List[Value]]: ...
+
+    @overload
+    def zrevrange(self, key: Key, start: int, stop: int, withscores: Literal[True],
+                  encoding: Optional[str] = ...) -> Reply[ScoredValues]: ...
+
+    @overload
+    def zrevrange(self, key: Key, start: int, stop: int, *, withscores: Literal[True],
+                  encoding: Optional[str] = ...) -> Reply[ScoredValues]: ...
+
+    @overload
+    def zrevrange(self, key: Key, start: int, stop: int, withscores: bool = ...,
+                  encoding: Optional[str] = ...) -> Reply[List[Any]]: ...
 
     def zrevrange(self, key: Key, start: int, stop: int, withscores: bool = False,
                   encoding: Optional[str] = _NOTSET) -> Reply[List[Any]]:

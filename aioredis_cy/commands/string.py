@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from itertools import chain
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Literal, Optional, Sequence, Union, overload
 
 from .._typing import Arg, CommandsBase, Key, Reply, Value
 from ..util import _NOTSET, reply_is_ok
@@ -173,6 +173,25 @@ class StringCommandsMixin(CommandsBase):
         if len(pairs) % 2 != 0:
             raise TypeError("length of pairs must be even number")
         return self.execute(b"MSETNX", key, value, *pairs)
+
+    # ``get=True`` returns the old value instead of a bool.
+    @overload
+    def set(self, key: Key, value: Arg, *, expire: float = ..., pexpire: int = ...,
+            exist: Optional[str] = ..., get: Literal[False] = ..., keepttl: bool = ...,
+            exat: Optional[int] = ..., pxat: Optional[int] = ...,
+            encoding: Optional[str] = ...) -> Reply[bool]: ...
+
+    @overload
+    def set(self, key: Key, value: Arg, *, expire: float = ..., pexpire: int = ...,
+            exist: Optional[str] = ..., get: Literal[True], keepttl: bool = ...,
+            exat: Optional[int] = ..., pxat: Optional[int] = ...,
+            encoding: Optional[str] = ...) -> Reply[Optional[Value]]: ...
+
+    @overload
+    def set(self, key: Key, value: Arg, *, expire: float = ..., pexpire: int = ...,
+            exist: Optional[str] = ..., get: bool, keepttl: bool = ...,
+            exat: Optional[int] = ..., pxat: Optional[int] = ...,
+            encoding: Optional[str] = ...) -> Reply[Union[bool, Value, None]]: ...
 
     def set(
         self,

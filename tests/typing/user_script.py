@@ -1,6 +1,6 @@
 """A script written as an aioredis 1.x user writes one; ``mypy --strict`` must accept it."""
 import asyncio
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import aioredis_cy as aioredis
 from aioredis_cy.pubsub import Receiver
@@ -28,6 +28,12 @@ async def collections(redis: aioredis.Redis) -> None:
     await redis.sadd("set", "member")
     members = await redis.smembers("set")
     await redis.zadd("zset", 1, "one", 2.5, "two")
+    ranked: List[Union[bytes, str]] = await redis.zrange("zset")
+    for member, member_score in await redis.zrange("zset", 0, -1, withscores=True):
+        print(member, member_score + 1)
+    created: bool = await redis.set("lock", "me", exist=redis.SET_IF_NOT_EXIST, pexpire=100)
+    previous = await redis.set("key", "new", get=True)
+    print(ranked, created, previous)
     score = await redis.zscore("zset", "one")
     if score is not None:
         print(score + 1)

@@ -13,8 +13,10 @@ async def main() -> None:
     length: int = redis.strlen("key")  # E: assignment
     redis.set("key", "value")  # E: unused-awaitable
     await redis.expire("key", "10")  # E: arg-type
-    await redis.set("key", None)  # E: arg-type
-    await redis.set("key", "value", expires=10)  # E: call-arg
+    await redis.lpush("key", None)  # E: arg-type
+    await redis.set("key", None)  # E: call-overload
+    await redis.get("key", encodng="utf-8")  # E: call-arg
+    await redis.set("key", "value", expires=10)  # E: call-overload
     (await redis.incr("counter")).decode()  # E: attr-defined
     tr = redis.multi_exec()
     tr.incrr("counter")  # E: attr-defined
