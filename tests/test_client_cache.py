@@ -228,12 +228,13 @@ def _invalidation(key: bytes) -> bytes:
     return b">2\r\n$10\r\ninvalidate\r\n*1\r\n" + _bulk(key)
 
 
-async def test_needs_protocol_3(create_redis, create_redis_pool):
-    for create in (create_redis, create_redis_pool):
-        with pytest.raises(ValueError, match="protocol=3"):
-            await create(client_cache=ClientCache())
+async def test_needs_protocol_3(create_redis, create_redis_pool, server):
+    for create, direct in ((create_redis, aioredis_cy.create_redis),
+                           (create_redis_pool, aioredis_cy.create_redis_pool)):
         with pytest.raises(ValueError, match="protocol=3"):
             await create(client_cache=ClientCache(), protocol=2)
+        with pytest.raises(ValueError, match="protocol=3"):   # RESP2, the default
+            await direct(server.tcp_address, client_cache=ClientCache())
         with pytest.raises(TypeError, match="ClientCache"):
             await create(client_cache={}, protocol=3)
 
