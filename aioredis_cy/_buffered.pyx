@@ -127,6 +127,18 @@ cdef class BufferedCommand:
         # It never blocks a task itself: ``await`` hands over the asyncio future.
         return False
 
+    @property
+    def _cancel_message(self):
+        # (``gather`` reads these two of the futures it gathers)
+        if self.future is not None:
+            return self.future._cancel_message
+        return self.outcome if self.state == BS_CANCELLED else None
+
+    def _make_cancelled_error(self):
+        if self.future is not None:
+            return self.future._make_cancelled_error()
+        return self.cancelled_error()
+
     def get_loop(self):
         if self.loop is None:
             self.loop = asyncio.get_running_loop()

@@ -178,3 +178,23 @@ async def test_node_added_then_removed(spare_cluster_client, spare_redis_cluster
     for addr, pool in unchanged.items():   # the others kept theirs, open
         assert await cluster.create_pool_by_addr(addr) is pool and not pool.closed
     assert await redis.incr(b"joined:counter") == 1
+
+
+async def test_replica_reads_fall_back_to_the_primary(spare_cluster_client, spare_redis_cluster):
+    servers = spare_redis_cluster
+    # Two attempts: far less time than the cluster needs to mark the replica failed.
+    redis = await spare_cluster_client(read_from_replicas=True, max_attempts=2)
+    primary = servers.primaries()[0]
+    keys = _keys_by_owner(servers, redis, 300)[primary.tcp_address]
+    assert all(await asyncio.gather(*(redis.set(k, k) for k in keys)))
+    assert int(servers.cli(primary, "wait", 1, 5000)) >= 1
+    (replica,) = servers.replicas_of(primary)
+    gets_before = servers.commandstats(primary).get("get", 0)
+    replica.kill()
+    try:
+        # Its primary has no replica left: the reads of its slots go to the primary.
+        assert await asyncio.gather(*(redis.get(k) for k in keys)) == keys
+        assert servers.commandstats(primary).get("get", 0) > gets_before
+    finally:
+        replica.start()
+        await asyncio.to_thread(servers.wait_stable)

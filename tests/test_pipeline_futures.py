@@ -92,6 +92,35 @@ async def test_cancelled_before_execute(client, batch):
 
 
 @pytest.mark.parametrize("batch", BATCHES)
+async def test_gather_of_cancelled_commands(client, batch):
+    pipe = getattr(client, batch)()
+    kept = pipe.set("a", "1")
+    dropped = pipe.set("b", "2")
+    dropped.cancel("dropped")
+    before = asyncio.ensure_future(asyncio.gather(kept, dropped, return_exceptions=True))
+    await pipe.execute(return_exceptions=True)
+    for gathered in (await before, await asyncio.gather(kept, dropped, return_exceptions=True)):
+        assert gathered[0] is True and isinstance(gathered[1], asyncio.CancelledError)
+        assert gathered[1].args == ("dropped",)
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.gather(kept, dropped)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_gather_cancelled_while_it_waits(client, batch):
+    pipe = getattr(client, batch)()
+    futures = [pipe.set("a", "1"), pipe.set("b", "2")]
+    gathered = asyncio.ensure_future(asyncio.gather(*futures, return_exceptions=True))
+    await asyncio.sleep(0)
+    gathered.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gathered
+    assert all(fut.cancelled() for fut in futures)
+    results = await pipe.execute(return_exceptions=True)
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
 async def test_cancelled_execute_cancels_early_waiters(client, batch):
     pipe = getattr(client, batch)()
     fut = pipe.set("k", "v")

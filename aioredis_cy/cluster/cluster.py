@@ -455,6 +455,8 @@ class Cluster:
             keys = await self._keys_of(name, command, args)
             slot = self.determine_slot(*keys) if keys else NO_KEYS
         read_only = name in READ_ONLY
+        # A read that lost its replica (or could not reach it) is read from the primary.
+        replica_read = read_only and not isinstance(error, _LOST)
         ask_addr: Optional[Address] = None
         attempt = 0 if error is None else 1
         while True:
@@ -470,6 +472,7 @@ class Cluster:
                         self.schedule_refresh()
                     await asyncio.sleep(self._backoff(attempt))
                 elif _resendable(error, read_only):
+                    replica_read = False
                     self.schedule_refresh()
                     await asyncio.sleep(self._backoff(attempt))
                 else:
@@ -480,7 +483,7 @@ class Cluster:
                     pool = await self.create_pool_by_addr(ask_addr)
                     ask_addr = None
                     return await self._timed(self._asking(pool, converter, command, args, kwargs))
-                pool = await self.create_pool_by_addr(self._addr_for(slot, read_only))
+                pool = await self.create_pool_by_addr(self._addr_for(slot, replica_read))
                 return await self._timed(_send(pool, converter, command, args, kwargs))
             except ReplyError as exc:
                 error = redirect_error(exc)
@@ -489,11 +492,11 @@ class Cluster:
             except (ConnectionClosedError, asyncio.TimeoutError, *_NOT_SENT) as exc:
                 error = exc   # (a CancelledError here is our caller's: it goes up)
 
-    def _addr_for(self, slot: int, read_only: bool) -> Address:
+    def _addr_for(self, slot: int, replica_read: bool) -> Address:
         if slot == NO_KEYS:
             return self._random_master().addr
         node = self._node_for(slot)
-        if read_only and self._read_from_replicas:
+        if replica_read and self._read_from_replicas:
             replicas = self.get_cluster_state().master_replicas(node.addr)
             if replicas:
                 return random.choice(replicas).addr
