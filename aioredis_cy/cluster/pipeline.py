@@ -16,7 +16,7 @@ import contextvars
 from typing import Dict, List, Optional, Set, Tuple
 
 from .._buffered import BufferedCommand
-from .._crc16 import key_slot
+from .._cluster import CROSS_SLOT, NO_KEYS, keys_slot
 from .._protocol import ENCODING_NOT_GIVEN, check_sendable, settle_records
 from ..commands.transaction import (
     MultiExec,
@@ -40,7 +40,7 @@ from .errors import (
     UncoveredSlotError,
     redirect_error,
 )
-from .keys import KEY_POSITIONS, normalized, slot_of, static_keys
+from .keys import KEY_POSITIONS, normalized, static_keys
 
 __all__ = ["ClusterPipeline", "ClusterMultiExec", "ClusterTransactionsMixin"]
 
@@ -60,17 +60,18 @@ class _ClusterCommandBuffer(_CommandBuffer):
             "in a cluster pipeline or transaction; call it on the RedisCluster itself")
 
 
-_FIRST_ARG = object()   # the key spec of commands whose one key is their first argument
-
-
-def _key_spec(command):
-    """``_FIRST_ARG`` or the normalized name (looked up in the key table for each record)."""
+def _key_spec(command) -> Tuple[Optional[tuple], bytes]:
+    """``(key positions from the table or None, normalized name)`` of ``command``."""
     name = normalized(command)
-    return _FIRST_ARG if KEY_POSITIONS.get(name) == (0, 0, 1) else name
+    return KEY_POSITIONS.get(name), name
 
 
 async def _record_slots(cluster, records: list) -> Tuple[List[int], Dict[int, BaseException]]:
-    """The slot of each record (``_KEYLESS`` without keys) and the refusal of each cross-slot one."""
+    """The slot of each record (``_KEYLESS`` without keys) and the refusal of each cross-slot one.
+
+    Commands of the key table cost one C call each; the others (numkeys, COMMAND GETKEYS)
+    go through the slow path, which also words the cross-slot errors.
+    """
     slots: List[int] = []
     refused: Dict[int, BaseException] = {}
     specs: dict = {}   # per command object: its key spec, computed once per pipeline
@@ -78,19 +79,18 @@ async def _record_slots(cluster, records: list) -> Tuple[List[int], Dict[int, Ba
     for index, record in enumerate(records):
         command, args = record.command, record.args
         try:
-            spec = specs[command]
+            positions, name = specs[command]
         except KeyError:
-            spec = specs[command] = _key_spec(command)
+            positions, name = specs[command] = _key_spec(command)
         except TypeError:   # unhashable (bytearray)
-            spec = _key_spec(command)
+            positions, name = _key_spec(command)
         try:
-            if spec is _FIRST_ARG and args:
-                key = args[0]
-                kind = type(key)
-                append(key_slot(key) if kind is bytes else
-                       key_slot(key.encode()) if kind is str else slot_of(key))
-                continue
-            keys = static_keys(spec, args) if spec is not _FIRST_ARG else ()
+            if positions is not None:
+                slot = keys_slot(args, *positions)
+                if slot != CROSS_SLOT:
+                    append(_KEYLESS if slot == NO_KEYS else slot)
+                    continue
+            keys = static_keys(name, args)
             if keys is None:
                 keys = await cluster.command_keys(command, args)
             append(cluster.determine_slot(*keys) if keys else _KEYLESS)
@@ -210,7 +210,8 @@ class ClusterPipeline(Pipeline):
         outcomes: list = [None] * len(records)
         for index, refusal in refused.items():
             outcomes[index] = refusal
-        pending = [index for index in range(len(records)) if index not in refused]
+        pending = [index for index in range(len(records)) if index not in refused] if refused else \
+            list(range(len(records)))
         await _send_rounds(cluster, records, slots, pending, outcomes)
         self._outcomes = settle_records(records, outcomes, None)
         self._convert()
@@ -223,7 +224,7 @@ async def _send_rounds(cluster, records: list, slots: List[int], pending: List[i
     for attempt in range(attempts):
         batches: Dict[Address, _NodeBatch] = {}
         keyless_addr: Optional[Address] = None
-        state = cluster.get_cluster_state()
+        slot_master = cluster.get_cluster_state().slot_master
         for index in pending:
             ask = asks.pop(index, None) if asks else None
             slot = slots[index]
@@ -234,7 +235,7 @@ async def _send_rounds(cluster, records: list, slots: List[int], pending: List[i
                     keyless_addr = next(iter(batches), None) or cluster.random_master_addr()
                 addr = keyless_addr
             else:
-                owner = state.slot_master(slot)
+                owner = slot_master(slot)
                 if owner is None:
                     outcomes[index] = UncoveredSlotError(slot)
                     cluster.schedule_refresh()
