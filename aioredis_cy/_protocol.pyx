@@ -1290,6 +1290,10 @@ cdef class CoreProtocol:
         cdef bytes kind = reply[0]
         cdef Waiter waiter
         cdef object channel
+        cdef Py_ssize_t size = len(reply)
+        if size != (4 if kind == PS_PMESSAGE else 2 if kind == PS_PONG else 3):
+            # (checked first: the elements below are read without bounds checks)
+            raise ProtocolError(f"Malformed pub/sub reply: {reply!r:.100}")
         if kind == PS_MESSAGE or kind == PS_SMESSAGE:
             channel = self.pubsub_channels.get(reply[1])
             if channel is not None:

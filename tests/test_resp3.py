@@ -406,3 +406,64 @@ async def test_reset_brings_the_connection_back_to_resp2(create_connection):
     assert await again.get() == b"after"
     with pytest.raises(RedisError, match="SUBSCRIBE mode"):
         conn.execute("GET", "x")
+
+
+async def serve_odd_pushes(command, writer):
+    """HELLO, then for ECHO x: odd pushes before the reply x; SUBSCRIBE confirms; GET: a broken message."""
+    name = command[0].upper()
+    if name == b"HELLO":
+        writer.write(b"%1\r\n$5\r\nproto\r\n:3\r\n")
+    elif name == b"ECHO":
+        # An empty push, one whose kind is not a string, a message for no subscribed channel.
+        writer.write(b">0\r\n>2\r\n:7\r\n$1\r\nx\r\n>3\r\n$7\r\nmessage\r\n$4\r\nnone\r\n$1\r\nm\r\n")
+        writer.write(b"$%d\r\n%s\r\n" % (len(command[1]), command[1]))
+    elif name == b"SUBSCRIBE":
+        writer.write(b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n")
+    elif name == b"GET":
+        writer.write(b">2\r\n$7\r\nmessage\r\n$2\r\nch\r\n")   # the payload is missing
+    await writer.drain()
+
+
+async def test_odd_and_malformed_pushes(create_connection):
+    fake = await fake_server(serve_odd_pushes)
+    try:
+        conn = await create_connection(fake.sockets[0].getsockname()[:2], protocol=3)
+        frames = []
+        conn.set_push_handler(frames.append)
+        assert await conn.execute("ECHO", "reply") == b"reply"
+        assert frames == [[], [7, b"x"]]
+        channel = Channel("ch", is_pattern=False)
+        await conn.execute_pubsub("SUBSCRIBE", channel)
+        # A malformed message for a subscribed channel: the stream cannot be trusted any more.
+        with pytest.raises(RedisError):
+            await conn.execute("GET", "k")
+        await conn.wait_closed()
+        assert conn.closed and not channel.is_active
+    finally:
+        fake.close()
+        await fake.wait_closed()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_short_pubsub_message_closes_the_connection(create_connection, protocol):
+    # Regression: a message array one element short was read past its end (a crash) under RESP2 too.
+    kind = b">" if protocol == 3 else b"*"
+
+    async def serve(command, writer):
+        if command[0].upper() == b"HELLO":
+            writer.write(b"%1\r\n$5\r\nproto\r\n:3\r\n")
+        elif command[0].upper() == b"SUBSCRIBE":
+            writer.write(kind + b"3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n")
+            writer.write(kind + b"2\r\n$7\r\nmessage\r\n$2\r\nch\r\n")
+        await writer.drain()
+
+    fake = await fake_server(serve)
+    try:
+        conn = await create_connection(fake.sockets[0].getsockname()[:2], protocol=protocol)
+        channel = Channel("ch", is_pattern=False)
+        await conn.execute_pubsub("SUBSCRIBE", channel)
+        await conn.wait_closed()
+        assert conn.closed and not channel.is_active
+    finally:
+        fake.close()
+        await fake.wait_closed()

@@ -276,6 +276,23 @@ async def test_master_for_settings(create_sentinel, topology):
         await plain.wait_closed()
 
 
+async def test_master_and_slave_for_over_resp3(create_sentinel, topology):
+    sentinel = await create_sentinel(topology.addresses, protocol=3)
+    master = sentinel.master_for(SERVICE)
+    await master.delete("sentinel:resp3")
+    await master.hset("sentinel:resp3", "f", "v")
+    assert await master.hgetall("sentinel:resp3") == {b"f": b"v"}
+    assert await master.execute(b"WAIT", 1, 5000) == 1
+    replica = sentinel.slave_for(SERVICE)
+    assert await replica.hgetall("sentinel:resp3") == {b"f": b"v"}
+    for client in (master, replica):
+        async with client.connection.get() as conn:
+            assert conn.protocol_version == 3
+            assert b" resp=3" in await conn.execute("CLIENT", "INFO")
+    with pytest.raises(ValueError, match="protocol must be 2 or 3"):
+        await create_sentinel(topology.addresses, protocol=1)
+
+
 async def test_master_for_concurrent_first_use(create_sentinel, topology):
     sentinel = await create_sentinel(topology.addresses, minsize=1, maxsize=2)
     redis = sentinel.master_for(SERVICE)
