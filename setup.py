@@ -19,7 +19,7 @@ from setuptools import Extension, setup
 HERE = Path(__file__).parent
 PACKAGE = HERE / "aioredis_cy"
 PARSERS = ("cython", "hiredis", "python")
-EXTENSIONS = ("_resp", "_buffered", "_protocol", "_crc16", "_cluster")
+EXTENSIONS = ("_resp", "_buffered", "_protocol", "_crc16", "_cluster", "_cachehit")
 
 
 def chosen_parser() -> str:

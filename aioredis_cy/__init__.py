@@ -1,4 +1,5 @@
 """aioredis_cy: the aioredis 1.x API with a Cython core."""
+from .cache import ClientCache
 from .cluster import (
     AskError,
     ClusterClosedError,
@@ -56,6 +57,7 @@ __all__ = [
     "GeoPoint",
     "GeoMember",
     "Channel",
+    "ClientCache",
     "RedisSentinel",
     "RedisError",
     "ReplyError",

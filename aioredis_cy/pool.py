@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Deque, Dict, List, NoReturn, Optional, Set, Tuple
 
+from ._cache_client import track_connection
 from ._typing import Address, Arg, SSLOption
 from .abc import AbcConnection, AbcPool
 from .connection import _check_protocol, _merge_uri_options, create_connection
@@ -40,6 +41,7 @@ from .errors import ConnectionClosedError, MaxClientsError, PoolClosedError, Red
 from .util import _check_positive_timeout, _check_subclass, _CoercedKeysView, _convert_later
 
 if TYPE_CHECKING:
+    from .cache import ClientCache
     from .connection import RedisConnection
     from .pubsub import Channel
 
@@ -137,6 +139,15 @@ async def _checked(conn) -> None:
         raise
 
 
+async def _tracked(conn: Any, cache: ClientCache) -> None:
+    """Turn tracking on for a new connection of a pool with a client cache."""
+    try:
+        await track_connection(cache, conn)
+    except BaseException:
+        conn.close()
+        raise
+
+
 def _close_after(conn, earlier: Optional[asyncio.Future]) -> None:
     """Close ``conn`` now, or once ``earlier`` (the last reply owed to others) is done."""
     if earlier is None or earlier.done():
@@ -159,7 +170,8 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
                       connection_cls: Optional[type[RedisConnection]] = None, username: Optional[str] = None,
                       name: Optional[str] = None,
                       health_check_interval: Optional[float] = None,
-                      protocol: Optional[int] = None) -> ConnectionsPool:
+                      protocol: Optional[int] = None,
+                      client_cache: Optional[ClientCache] = None) -> ConnectionsPool:
     """Create a pool (``pool_cls``, ConnectionsPool by default) and open ``minsize`` connections.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a URI whose options
@@ -168,6 +180,9 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
     ``health_check_interval`` (seconds), a connection idle that long is PINGed before
     it is handed out or used, and dropped if the PING fails. ``protocol=3`` makes every
     connection speak RESP3 (see :func:`~aioredis_cy.create_connection`).
+    With ``client_cache`` (a :class:`~aioredis_cy.ClientCache`), every connection turns
+    server-assisted tracking on as it opens and routes its invalidations to the cache;
+    reads are only cached through :func:`~aioredis_cy.create_redis_pool`'s client.
     ``loop`` is accepted for compatibility and ignored.
     """
     if pool_cls is None:
@@ -184,7 +199,7 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
         create_connection_timeout = settings["timeout"]
     extra: Dict[str, Any] = {name_: value for name_, value in (
         ("username", username), ("name", name), ("health_check_interval", health_check_interval),
-        ("protocol", protocol))
+        ("protocol", protocol), ("client_cache", client_cache))
         if value is not None}
     pool = pool_cls(address, db, password, encoding, minsize=minsize, maxsize=maxsize, ssl=ssl, parser=parser,
                     create_connection_timeout=create_connection_timeout, connection_cls=connection_cls,
@@ -212,7 +227,8 @@ class ConnectionsPool(AbcPool):
                  create_connection_timeout: Optional[float] = None,
                  connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
                  username: Optional[str] = None, name: Optional[str] = None,
-                 health_check_interval: Optional[float] = None, protocol: Optional[int] = None) -> None:
+                 health_check_interval: Optional[float] = None, protocol: Optional[int] = None,
+                 client_cache: Optional[ClientCache] = None) -> None:
         _check_size("minsize", minsize, 0)
         _check_size("maxsize", maxsize, 1)
         if minsize > maxsize:
@@ -235,6 +251,7 @@ class ConnectionsPool(AbcPool):
         self._protocol_version = _check_protocol(protocol)
         _check_positive_timeout(health_check_interval, "health_check_interval")
         self._health_check_interval = health_check_interval
+        self._client_cache = client_cache
         # When each free connection was last put back (only with a health check interval).
         self._free_since: Dict[Any, float] = {}
         # Every open connection of the pool; each is also in exactly one of: _free,
@@ -719,6 +736,8 @@ class ConnectionsPool(AbcPool):
                 username=self._username, name=self._name, protocol=self._protocol_version)
             if self._password is None and not self._db and self._name is None and self._protocol_version == 2:
                 await _checked(conn)   # no handshake reply told us the server took it
+            if self._client_cache is not None:
+                await _tracked(conn, self._client_cache)
         except BaseException:
             self._creating -= 1
             self._wake_waiter()

@@ -13,6 +13,7 @@ class _Link:
         self.proxy = proxy
         self.client_writer = client_writer
         self.server_writer = server_writer
+        self.held = bytearray()   # what the server sent while the proxy was holding
         self.tasks = [
             asyncio.ensure_future(self._pump(client_reader, server_writer, upstream=True)),
             asyncio.ensure_future(self._pump(server_reader, client_writer, upstream=False)),
@@ -26,6 +27,10 @@ class _Link:
                     break
                 if self.proxy.delay:
                     await asyncio.sleep(self.proxy.delay)
+                if not upstream and self.proxy.holding:
+                    self.held += data
+                    self.proxy.held_changed.set()
+                    continue
                 if not upstream:
                     data = self.proxy.corrupt_downstream(data)
                     if self.proxy.drop_after is not None:
@@ -58,6 +63,8 @@ class FaultProxy:
         self.drop_after: Optional[int] = None
         self._garbage: Optional[bytes] = None
         self._links: List[_Link] = []
+        self.holding = False
+        self.held_changed = asyncio.Event()
         self._server: Optional[asyncio.base_events.Server] = None
         self.port = 0
 
@@ -91,6 +98,27 @@ class FaultProxy:
     def cut_after(self, nbytes: int) -> None:
         """Forward only ``nbytes`` of the next server chunk, then cut the connection."""
         self.drop_after = nbytes
+
+    def hold(self) -> None:
+        """From now on keep what the server sends (per connection) instead of forwarding it."""
+        self.holding = True
+
+    async def held(self, nbytes: int) -> bytes:
+        """Wait until one connection holds ``nbytes`` at least; return what it holds."""
+        while True:
+            for link in self._links:
+                if len(link.held) >= nbytes:
+                    return bytes(link.held)
+            self.held_changed.clear()
+            await self.held_changed.wait()
+
+    def release(self, data: Optional[bytes] = None) -> None:
+        """Stop holding: send ``data`` (by default what was held) to the client that it was held for."""
+        self.holding = False
+        for link in self._links:
+            if link.held:
+                link.client_writer.write(bytes(link.held) if data is None else data)
+                link.held.clear()
 
     def cut(self) -> None:
         """Abort every proxied connection now, as a network failure would."""

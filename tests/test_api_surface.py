@@ -21,18 +21,20 @@ REFERENCE = Path(__file__).with_name("reference_surface.txt")
 
 _SENTINEL_EXTRAS = {"username", "sentinel_password", "sentinel_username", "sentinel_ssl", "protocol"}
 
+_RESP3_EXTRAS = {"protocol", "client_cache"}
+
 # "Owner.member": the keyword-only parameters (with defaults) it adds to its 1.3.1 signature.
 ALLOWED_EXTENSIONS = {
     # The pub/sub bound (flow control past it).
     "Channel.__init__": {"maxsize"},
     "Receiver.__init__": {"maxsize"},
     # ACL user names (Redis 6+), the client name sent at connect, the pools' idle health check.
-    # protocol=3: RESP3 (issue 13).
+    # protocol=3: RESP3, and the client-side cache (issue 13; the pool turns tracking on for it).
     "aioredis_cy.create_connection": {"username", "name", "protocol"},
-    "aioredis_cy.create_pool": {"username", "name", "health_check_interval", "protocol"},
-    "aioredis_cy.create_redis": {"username", "name", "protocol"},
-    "aioredis_cy.create_redis_pool": {"username", "name", "health_check_interval", "protocol"},
-    "ConnectionsPool.__init__": {"username", "name", "health_check_interval", "protocol"},
+    "aioredis_cy.create_pool": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
+    "aioredis_cy.create_redis": {"username", "name", *_RESP3_EXTRAS},
+    "aioredis_cy.create_redis_pool": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
+    "ConnectionsPool.__init__": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
     "Redis.auth": {"username"},
     "RedisConnection.auth": {"username"},
     "ConnectionsPool.auth": {"username"},
@@ -108,10 +110,14 @@ NEW_REDIS_NAMES = {
     "client_id", "client_info", "client_no_evict", "client_unpause", "lolwut", "memory_usage", "replicaof",
     # cluster
     "cluster_myid",
+    # client-side caching (issue 13)
+    "client_cache", "cache_disabled",
 }
 
 # Names of aioredis_cy.__all__ that 1.3.1's __all__ does not have.
 NEW_ALL_NAMES = {"NoPermissionError", "NoScriptError", "BusyGroupError"}
+# Client-side caching (issue 13).
+NEW_ALL_NAMES |= {"ClientCache"}
 # Redis Cluster support (issue 14): aioredis-cluster 2.x's entry points and error classes.
 NEW_ALL_NAMES |= {
     "create_cluster", "create_redis_cluster", "RedisCluster", "RedisClusterError", "ClusterClosedError",

@@ -83,9 +83,12 @@ class AioredisApi(Client):
         self.options = options   # more keywords for the factories (aioredis_cy's protocol=3)
         self.opened: List[Any] = []
 
-    async def open(self, url, *, decode=False, pool_size=None, subscribe=None):
+    async def open(self, url, *, decode=False, pool_size=None, subscribe=None, client_cache=False):
         encoding = "utf-8" if decode else None
-        if pool_size:
+        if client_cache:   # aioredis_cy only
+            self.redis = await self.module.create_redis(url, encoding=encoding, protocol=3,
+                                                        client_cache=self.module.ClientCache())
+        elif pool_size:
             self.redis = await self.module.create_redis_pool(url, encoding=encoding, minsize=pool_size,
                                                              maxsize=pool_size, **self.options)
         else:

@@ -37,6 +37,8 @@ POOL_SIZE = 10
 PUBSUB_LAG = 20_000  # most messages the publisher may run ahead of the subscriber
 REFERENCE_PIPELINE = 100  # redis-benchmark -P
 REFERENCE_KEY = "key:__rand_int__"  # what redis-benchmark writes without -r
+HOT_KEYS = [f"{PREFIX}hot:{index}" for index in range(1_000)]  # h: read 100 times per write
+CACHED_FACTOR = 20  # h.cache does this many times the operations of h (it is that much faster)
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,31 @@ def _pipelined(transaction: bool) -> Callable[[Client, List[Runs]], Awaitable[No
     return body
 
 
+async def _hot_reads(client: Client, count: int) -> Any:
+    """Body: GETs of the hot keys in turn, awaited one by one; every 101st operation a SET."""
+    get, set_ = client.command("get"), client.command("set")
+    reply = None
+    for index in range(count):
+        key = HOT_KEYS[index % len(HOT_KEYS)]
+        if index % 101 == 100:
+            await set_(key, SMALL_VALUE)
+        else:
+            reply = await get(key)
+    return reply
+
+
+async def _fill_hot(redis, sizes):
+    await redis.mset(*[part for key in HOT_KEYS for part in (key, SMALL_VALUE)])
+
+
+class CachedWorkload(ClientWorkload):
+    """A ClientWorkload run by aioredis_cy alone, with a ClientCache (RESP3)."""
+
+    def skipped(self, env):
+        return {spec.name: "no client-side cache here: see h for it without one"
+                for spec in env.clients if spec.name != "aioredis_cy"}
+
+
 async def _shared_pool(client: Client, count: int) -> None:
     get = client.command("get")
 
@@ -399,6 +426,15 @@ def _client_workloads() -> List[Workload]:
                 fill=fill, expect=check(kind), decode=decode,
                 note="decoding: aioredis APIs create_redis(encoding='utf-8'); "
                      "redis-py and coredis decode_responses=True; valkey-glide returns bytes only"))
+    hot = "GET of 1,000 hot keys, 100 reads per write, sequential, 1 connection"
+    workloads.append(ClientWorkload(
+        "h", hot, lambda s: s.sequential, _hot_reads, fill=_fill_hot,
+        expect=lambda reply: reply == SMALL_VALUE, note="no client-side cache; compare with h.cache"))
+    workloads.append(CachedWorkload(
+        "h.cache", f"{hot}, client-side cache", lambda s: s.sequential * CACHED_FACTOR, _hot_reads,
+        fill=_fill_hot, expect=lambda reply: reply == SMALL_VALUE, client_cache=True,
+        note=f"aioredis_cy only: create_redis(protocol=3, client_cache=ClientCache()); "
+             f"{CACHED_FACTOR}x the operations of h"))
     workloads.append(ClientWorkload(
         "e", "pub/sub messages, end to end", lambda s: s.pubsub, _pubsub,
         data=lambda s: _runs_of("publish", [(CHANNEL, PAYLOAD)] * s.pubsub), subscribe=CHANNEL,

@@ -4,11 +4,14 @@
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, Optional
 
+from .._cache_client import CachingFront, cache_disabled, track_connection
 from .._typing import Address, Arg, Reply, SSLOption, Value
 from ..abc import AbcPool
+from ..cache import ClientCache
 from ..errors import RedisError
 from ..util import _NOTSET, _convert_later, reply_is_ok
 from ._checks import _check_int
@@ -58,6 +61,8 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
     from the pool, released on exit.
     """
 
+    _cache_front: Any = None   # set (with execute) when a client cache is attached
+
     def __init__(self, pool_or_conn: Any) -> None:
         self._pool_or_conn = pool_or_conn
 
@@ -79,6 +84,8 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         else:
             self.__dict__.pop("execute", None)
             self.__dict__.pop("_execute_converted", None)
+        if self.__dict__.pop("_cache_front", None) is not None:
+            self.__dict__.pop("get", None)   # CachingFront.attach bound it
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._pool_or_conn!r}>"
@@ -125,6 +132,19 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         if isinstance(target, AbcPool):
             raise RedisError("reset() needs a single connection, not a pool: acquire one and reset it")
         return target.reset()
+
+    @property
+    def client_cache(self) -> Optional[ClientCache]:
+        """The :class:`~aioredis_cy.ClientCache` of this client, or None."""
+        front = self._cache_front
+        return None if front is None else front.cache
+
+    def cache_disabled(self) -> contextlib.AbstractContextManager[None]:
+        """Context manager: inside ``with redis.cache_disabled():`` the current task's reads
+        (and those of tasks it starts) go to the server and are not stored. Writes still
+        drop what they touch. A no-op without a client cache.
+        """
+        return cache_disabled()
 
     def close(self) -> None:
         """Close the connection or pool."""
@@ -191,7 +211,12 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         return self.execute(b"QUIT")
 
     def select(self, db: int) -> Reply[bool]:
-        """Switch the connection (or every connection of the pool) to database ``db``."""
+        """Switch the connection (or every connection of the pool) to database ``db``.
+
+        With a client cache, the cache is emptied (at once and when the switch is done).
+        """
+        if self._cache_front is not None:
+            return self._cache_front.select(db)
         return self._pool_or_conn.select(db)
 
     def swapdb(self, from_index: int, to_index: int) -> Reply[bool]:
@@ -204,8 +229,14 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
         # ``with await redis as conn:``
         if isinstance(self._pool_or_conn, AbcPool):
             conn = yield from self._pool_or_conn.acquire().__await__()
-            return ContextRedis(conn, self._pool_or_conn.release)
-        return ContextRedis(self._pool_or_conn)
+            context = ContextRedis(conn, self._pool_or_conn.release)
+            if self._cache_front is not None:
+                CachingFront(self._cache_front.cache, conn).attach(context)
+            return context
+        context = ContextRedis(self._pool_or_conn)
+        if self._cache_front is not None:
+            self._cache_front.attach(context)
+        return context
 
 
 class ContextRedis(Redis):
@@ -243,17 +274,32 @@ async def create_redis(address: Address, *, db: Optional[int] = None, password: 
                        parser: Optional[Callable[..., Any]] = None, timeout: Optional[float] = None,
                        connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
                        username: Optional[str] = None, name: Optional[str] = None,
-                       protocol: Optional[int] = None) -> Redis:
+                       protocol: Optional[int] = None,
+                       client_cache: Optional[ClientCache] = None) -> Redis:
     """Connect to Redis and return ``commands_factory(connection)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_connection`; ``loop`` is ignored.
+    ``client_cache`` (a :class:`~aioredis_cy.ClientCache`) caches reads on this client
+    (see README, Client-side caching).
     """
     from ..connection import create_connection
 
+    if client_cache is not None:
+        _check_cache(client_cache)
     conn = await create_connection(address, db=db, password=password, ssl=ssl, encoding=encoding,
                                    parser=parser, timeout=timeout, connection_cls=connection_cls,
                                    username=username, name=name, protocol=protocol)
-    return commands_factory(conn)
+    if client_cache is None:
+        return commands_factory(conn)
+    try:
+        await track_connection(client_cache, conn)
+        redis = commands_factory(conn)
+        client_cache._bind(redis)
+        CachingFront(client_cache, conn).attach(redis)
+    except BaseException:
+        conn.close()
+        raise
+    return redis
 
 
 async def create_redis_pool(address: Address, *, db: Optional[int] = None, password: Optional[str] = None,
@@ -265,17 +311,39 @@ async def create_redis_pool(address: Address, *, db: Optional[int] = None, passw
                             connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
                             username: Optional[str] = None, name: Optional[str] = None,
                             health_check_interval: Optional[float] = None,
-                            protocol: Optional[int] = None) -> Redis:
+                            protocol: Optional[int] = None,
+                            client_cache: Optional[ClientCache] = None) -> Redis:
     """Create a connections pool and return ``commands_factory(pool)`` (a :class:`Redis` by default).
 
     The arguments are those of :func:`~aioredis_cy.create_pool`; ``timeout`` bounds opening
-    each connection; ``loop`` is ignored.
+    each connection; ``loop`` is ignored. ``client_cache`` (a :class:`~aioredis_cy.ClientCache`)
+    caches reads on this client, tracked on every connection of the pool (see README,
+    Client-side caching).
     """
     from ..pool import create_pool
 
+    if client_cache is not None:
+        _check_cache(client_cache)
     pool = await create_pool(address, db=db, password=password, ssl=ssl, encoding=encoding,
                              minsize=minsize, maxsize=maxsize, parser=parser,
                              create_connection_timeout=timeout, pool_cls=pool_cls,
                              connection_cls=connection_cls, username=username, name=name,
-                             health_check_interval=health_check_interval, protocol=protocol)
-    return commands_factory(pool)
+                             health_check_interval=health_check_interval, protocol=protocol,
+                             client_cache=client_cache)
+    redis = commands_factory(pool)
+    if client_cache is not None:
+        try:
+            client_cache._bind(redis)
+            CachingFront(client_cache, pool).attach(redis)
+        except BaseException:
+            pool.close()
+            await pool.wait_closed()
+            raise
+    return redis
+
+
+def _check_cache(client_cache: Any) -> None:
+    """TypeError/ValueError for a ``client_cache=`` that cannot serve a new client."""
+    if not isinstance(client_cache, ClientCache):
+        raise TypeError(f"client_cache must be a ClientCache, got {type(client_cache).__name__}")
+    client_cache._bind(None)

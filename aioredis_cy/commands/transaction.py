@@ -151,7 +151,7 @@ class TransactionsCommandsMixin(CommandsBase):
         On a pool it runs on the connection pinned by this task's ``watch()``, if any,
         else on a connection taken for the duration of ``execute()``.
         """
-        return MultiExec(self._pool_or_conn, self.__class__)
+        return _with_cache(MultiExec(self._pool_or_conn, self.__class__), self)
 
     def pipeline(self) -> Pipeline:
         """A :class:`Pipeline` buffering commands to send together (no MULTI/EXEC).
@@ -159,7 +159,13 @@ class TransactionsCommandsMixin(CommandsBase):
         Commands sent concurrently are pipelined anyway; this only guarantees that
         they leave together, in order, on one connection.
         """
-        return Pipeline(self._pool_or_conn, self.__class__)
+        return _with_cache(Pipeline(self._pool_or_conn, self.__class__), self)
+
+
+def _with_cache(pipeline, redis):
+    """Let a pipeline of a client with a cache drop what its writes touch (see _cache_client)."""
+    pipeline._cache_front = getattr(redis, "_cache_front", None)
+    return pipeline
 
 
 class _CommandBuffer(CommandRecorder):
@@ -348,6 +354,7 @@ class Pipeline(_PipelineMethods):
 
     error_class = PipelineError
     buffer_class = _CommandBuffer   # what records the commands in place of the connection
+    _cache_front = None   # the client's CachingFront, if it has a cache
 
     def __init__(self, pool_or_connection, commands_factory=lambda conn: conn, *, loop=None):
         self._pool_or_conn = pool_or_connection
@@ -409,6 +416,8 @@ class Pipeline(_PipelineMethods):
 
     async def _run(self) -> None:
         conn, release = await self._take_connection()
+        front = self._cache_front
+        written = front.before_batch(self._commands) if front is not None else None
         try:
             done = self._send(conn)
         except Exception as exc:  # e.g. the connection is closed: nothing is sent
@@ -417,6 +426,8 @@ class Pipeline(_PipelineMethods):
             self._fail_all(exc)
             return
         self._sent = done
+        if front is not None:
+            done.add_done_callback(functools.partial(front.after_batch, written))
         if release is not None:
             # Given back only once every reply is in: even if execute() is cancelled
             # meanwhile, the connection returns to the pool clean.
