@@ -2,6 +2,7 @@
 test leaves serving every slot with 3 primaries and 3 replicas (roles may be swapped)."""
 import asyncio
 import logging
+import os
 import time
 
 import pytest
@@ -125,8 +126,9 @@ async def test_killed_primary_affects_only_its_slots(spare_cluster_client, spare
     servers = spare_redis_cluster
     redis = await spare_cluster_client(retry_max_delay=0.5, max_attempts=40)
     groups = _keys_by_owner(servers, redis, 300)
+    run = os.urandom(4).hex().encode()
     for keys in groups.values():
-        assert all(await asyncio.gather(*(redis.set(k, k) for k in keys)))
+        assert all(await asyncio.gather(*(redis.set(k, k + b":" + run) for k in keys)))
     victim = servers.primaries()[0]
     assert int(servers.cli(victim, "wait", 1, 5000)) >= 1   # its replica has every key
     victim_keys = groups.pop(victim.tcp_address)
@@ -134,18 +136,25 @@ async def test_killed_primary_affects_only_its_slots(spare_cluster_client, spare
     try:
         # The other shards keep serving at once.
         for keys in groups.values():
-            assert await asyncio.gather(*(redis.get(k) for k in keys)) == keys
+            assert await asyncio.gather(*(redis.get(k) for k in keys)) == [k + b":" + run for k in keys]
         # Its own slots: reads are retried until the replica took over (cluster-node-timeout 1 s).
-        assert await asyncio.gather(*(redis.get(k) for k in victim_keys)) == victim_keys
+        # Each read gets its own key's value. (Under heavy load the cluster itself may have
+        # failed over early and lost this run's writes, as Redis Cluster may: then the value
+        # is one an earlier run wrote to the same key, never another key's.)
+        values = await asyncio.gather(*(redis.get(k) for k in victim_keys))
+        assert all(value.startswith(k + b":") for k, value in zip(victim_keys, values)), values
+        stale = sum(value != k + b":" + run for k, value in zip(victim_keys, values))
+        logger.info("%d of %d values written before the kill were lost", stale, len(values))
         # Writes either fail clearly (maybe sent before the kill) or run on the new primary.
-        results = await asyncio.gather(*(redis.set(k, b"again") for k in victim_keys), return_exceptions=True)
+        results = await asyncio.gather(*(redis.set(k, k + b":again") for k in victim_keys),
+                                       return_exceptions=True)
         assert all(result is True or isinstance(result, (aioredis_cy.RedisError, OSError))
                    for result in results)
-        assert await redis.set(victim_keys[0], b"later")
+        assert await redis.set(victim_keys[0], victim_keys[0] + b":later")
     finally:
         victim.start()   # it rejoins as a replica of the new primary
         await asyncio.to_thread(servers.wait_stable)
-    assert await redis.get(victim_keys[0]) == b"later"
+    assert await redis.get(victim_keys[0]) == victim_keys[0] + b":later"
 
 
 async def test_node_added_then_removed(spare_cluster_client, spare_redis_cluster):
