@@ -501,21 +501,28 @@ cdef bint is_word(object value, const char *upper):
     return PyBytes_GET_SIZE(word) == len(upper) and same_word(PyBytes_AS_STRING(word), len(upper), upper)
 
 
+cdef inline object command_name(object command, const char **name, Py_ssize_t *n):
+    """Point ``name``/``n`` at a command's name; returns the object that holds those
+    bytes (keep it while they are read). TypeError for what cannot name a command."""
+    if PyByteArray_Check(command) or PyMemoryView_Check(command):
+        command = bytes(command)
+    if PyBytes_Check(command):
+        name[0] = PyBytes_AS_STRING(command)
+        n[0] = PyBytes_GET_SIZE(command)
+    elif PyUnicode_Check(command):
+        name[0] = PyUnicode_AsUTF8AndSize(command, n)
+    elif command is None:
+        raise TypeError("command must not be None")
+    else:
+        raise TypeError(f"command must be str or bytes, got {type(command).__name__}")
+    return command
+
+
 cdef CommandKind classify(object command) except? KIND_PLAIN:
     """The kind of a command from its name, without building an upper-cased copy."""
     cdef const char *name
     cdef Py_ssize_t n
-    if PyBytes_Check(command):
-        name = PyBytes_AS_STRING(command)
-        n = PyBytes_GET_SIZE(command)
-    elif PyUnicode_Check(command):
-        name = PyUnicode_AsUTF8AndSize(command, &n)
-    elif command is None:
-        raise TypeError("command must not be None")
-    elif PyByteArray_Check(command) or PyMemoryView_Check(command):
-        return classify(bytes(command))
-    else:
-        raise TypeError(f"command must be str or bytes, got {type(command).__name__}")
+    cdef object _holder = command_name(command, &name, &n)   # keeps name alive
     if n == 4:
         if same_word(name, 4, b"PING"):
             return KIND_PING
@@ -563,13 +570,7 @@ cdef ReplyShape resp3_shape(object command) except? SHAPE_AS_IS:
     """What a command's RESP3 reply needs to take its RESP2 shape (see ``reshape``)."""
     cdef const char *name
     cdef Py_ssize_t n
-    if PyBytes_Check(command):
-        name = PyBytes_AS_STRING(command)
-        n = PyBytes_GET_SIZE(command)
-    elif PyUnicode_Check(command):
-        name = PyUnicode_AsUTF8AndSize(command, &n)
-    else:
-        return resp3_shape(bytes(command))
+    cdef object _holder = command_name(command, &name, &n)   # keeps name alive
     if n == 5 and same_word(name, 5, b"XREAD"):
         return SHAPE_PAIR_LIST
     if n == 10 and same_word(name, 10, b"XREADGROUP"):
