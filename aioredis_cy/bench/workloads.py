@@ -497,9 +497,9 @@ def _cluster_workloads() -> List[Workload]:
     where = "over all slots, 3 primaries"
     batching = ("a local cluster of 3 primaries and 3 replicas, each client given one startup node; "
                 "aioredis_cy: create_redis_cluster (one shared pool per node), 1,000 concurrent calls "
-                "gathered; redis-py: redis.asyncio.cluster.RedisCluster, explicit pipeline(transaction=False) "
-                "of 1,000 per batch (it has no automatic pipelining); coredis: coredis.RedisCluster and "
-                "valkey-glide: GlideClusterClient, 1,000 concurrent calls gathered")
+                "gathered; redis-py: redis.asyncio.cluster.RedisCluster, explicit "
+                "pipeline(transaction=False) of 1,000 per batch (it has no automatic pipelining); coredis: "
+                "coredis.RedisCluster and valkey-glide: GlideClusterClient, 1,000 concurrent calls gathered")
     return [
         ClusterWorkload("cluster.set", f"SET, 1,000 in flight {where}", lambda s: s.pipelined, _batched,
                         data=lambda s: _runs_of("set", [(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
@@ -519,9 +519,9 @@ def _cluster_workloads() -> List[Workload]:
                                         _chunks([(k,) for k in _keys(s.pipelined)], CLUSTER_PIPELINE)],
                         fill=_fill_keys,
                         note="one pipeline per 10,000 commands, then run: aioredis_cy and redis-py "
-                             "pipeline() then execute(); coredis: pipeline(transaction=False), run on leaving "
-                             "its async with; valkey-glide: exec() of a ClusterBatch(is_atomic=False); each "
-                             "groups the commands per node"),
+                             "pipeline() then execute(); coredis: pipeline(transaction=False), run on "
+                             "leaving its async with; valkey-glide: exec() of a "
+                             "ClusterBatch(is_atomic=False); each groups the commands per node"),
     ]
 
 
