@@ -16,7 +16,8 @@ its connection's (or pool's) ``execute``:
 
 Each connection opened for a cached client turns tracking on (``CLIENT TRACKING ON``,
 or ``... BCAST PREFIX ...``) and gets a :class:`Tracker` as its push handler; when the
-connection closes, the entries it filled are dropped (nobody will tell us about them).
+connection closes or is lost, the entries it filled are dropped at once, in the
+connection's own loss handling (nobody will tell us about them any more).
 """
 import asyncio
 import codecs
@@ -275,14 +276,13 @@ class CachingFront(HitPath):
 class Tracker:
     """One tracked connection: its push handler, and the cache keys of the entries it filled."""
 
-    __slots__ = ("cache", "conn", "filled", "open", "watcher")
+    __slots__ = ("cache", "conn", "filled", "open")
 
     def __init__(self, cache: ClientCache, conn) -> None:
         self.cache = cache
         self.conn = conn
         self.filled: set = set()
         self.open = True
-        self.watcher: Optional[asyncio.Future] = None
 
     def on_push(self, frame) -> None:
         """The protocol's push handler: ``[b"invalidate", [key, ...]]`` or ``[b"invalidate", None]``."""
@@ -298,8 +298,9 @@ class Tracker:
                 key = key.encode("utf-8")
             cache._invalidate_key(key)
 
-    def lost(self, _watcher=None) -> None:
-        """The connection closed: what it filled can no longer be trusted."""
+    def lost(self) -> None:
+        """The connection closed (called by it, before its pending commands fail): what it
+        filled can no longer be trusted."""
         self.open = False
         self.cache._trackers.pop(self.conn, None)
         self.cache._drop_owned(self)
@@ -316,7 +317,7 @@ async def track_connection(cache: ClientCache, conn) -> None:
                          "on the connection that read the key")
     tracker = Tracker(cache, conn)
     conn.set_push_handler(tracker.on_push)
+    conn._set_lost_handler(tracker.lost)
     await conn.execute(b"CLIENT", *cache._tracking_args())
-    cache._trackers[conn] = tracker
-    tracker.watcher = asyncio.ensure_future(conn.wait_closed())
-    tracker.watcher.add_done_callback(tracker.lost)
+    if tracker.open:
+        cache._trackers[conn] = tracker

@@ -120,6 +120,7 @@ cdef class CoreProtocol:
         bint resp3
         bint normalise       # a reader that cannot give RESP2 shapes itself: resolve reshapes
         object push_handler  # called with each push that is not pub/sub, or None
+        object lost_handler  # called once when the connection closes or is lost, or None
 
     cpdef object execute(self, object command, tuple args, object encoding)
     cpdef object execute_converted(self, object converter, object command, tuple args, object encoding)

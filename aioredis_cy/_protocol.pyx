@@ -740,6 +740,7 @@ cdef class CoreProtocol:
         self.resp3 = False
         self.normalise = False
         self.push_handler = None
+        self.lost_handler = None
 
     # -- setup -------------------------------------------------------------
 
@@ -781,6 +782,14 @@ cdef class CoreProtocol:
         if handler is not None and not callable(handler):
             raise TypeError(f"push handler must be callable or None, got {type(handler).__name__}")
         self.push_handler = handler
+
+    def set_lost_handler(self, handler):
+        """Call ``handler()`` once when the connection is closed or lost, before its pending
+        commands fail (None: no handler). What it raises is logged and ignored.
+        """
+        if handler is not None and not callable(handler):
+            raise TypeError(f"lost handler must be callable or None, got {type(handler).__name__}")
+        self.lost_handler = handler
 
     def hello(self, args):
         """Send ``HELLO *args`` (the handshake's; execute() refuses HELLO); the future of its reply."""
@@ -1423,8 +1432,15 @@ cdef class CoreProtocol:
     # -- closing -----------------------------------------------------------
 
     cdef int fail_all(self, object exc) except -1:
-        """Fail every pending waiter with ``exc`` and close every channel."""
+        """Tell the lost handler, fail every pending waiter with ``exc`` and close every channel."""
         cdef Waiter waiter
+        handler = self.lost_handler
+        if handler is not None:
+            self.lost_handler = None
+            try:
+                handler()
+            except Exception:
+                _logger.exception("The lost-connection handler failed")
         while True:
             waiter = self.pop_waiter()
             if waiter is None:

@@ -376,23 +376,44 @@ async def test_lost_pool_connection_drops_what_it_filled(cached_default, other):
         victim = one.connection
         victim_id = await one.execute(b"CLIENT", b"ID")
     assert cache.entries == 2
-    tracker = cache._trackers[victim]
     await other.execute(b"CLIENT", b"KILL", b"ID", victim_id)
-    await asyncio.wait_for(tracker.watcher, HANG)
+    await asyncio.wait_for(victim.wait_closed(), HANG)
+    assert victim not in cache._trackers
     assert cache._lookup((b"GET", b"a")) is cache_module.MISSING
     assert cache.entries == 1 and await redis.get("b") == b"2" and cache.hits == 1
     assert await redis.get("a") == b"1"
 
 
-async def test_connection_cut_drops_its_entries(cached, other, fault_proxy):
+@pytest.mark.parametrize("how", ["proxy cut", "client kill"])
+async def test_lost_connection_serves_no_hit_once_the_loss_is_known(cached, other, fault_proxy, how):
+    # The entries go in the connection's own loss handling: the first code that can learn of
+    # the loss (a callback of the command it failed) already misses.
     proxy = await fault_proxy()
     redis = await cached(address=proxy.address)
+    cache = redis.client_cache
     await other.set("k", "v")
-    assert await redis.get("k") == b"v"
-    tracker = redis.client_cache._trackers[redis.connection]
-    proxy.cut()
-    await asyncio.wait_for(tracker.watcher, HANG)
-    assert redis.client_cache.entries == 0 and not redis.client_cache._trackers
+    assert await redis.get("k") == b"v" and await redis.get("k") == b"v" and cache.hits == 1
+    victim_id = await redis.execute(b"CLIENT", b"ID")
+    seen = []
+
+    def read_at_loss(failed):
+        seen.append((type(failed.exception()), cache.entries, cache._lookup((b"GET", b"k"))))
+        try:
+            redis.get("k")
+        except aioredis_cy.ConnectionClosedError:
+            pass   # not a hit: sent, and refused by the closed connection
+
+    proxy.hold()
+    in_flight = redis.execute(b"PING")
+    in_flight.add_done_callback(read_at_loss)
+    if how == "proxy cut":
+        proxy.cut()
+    else:
+        await other.execute(b"CLIENT", b"KILL", b"ID", victim_id)
+    with pytest.raises(aioredis_cy.ConnectionClosedError):
+        await asyncio.wait_for(in_flight, HANG)
+    assert seen == [(aioredis_cy.ConnectionClosedError, 0, cache_module.MISSING)]
+    assert cache.hits == 1 and not cache._trackers
 
 
 async def test_eviction_under_limits(cached_default, other):

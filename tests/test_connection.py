@@ -448,6 +448,36 @@ async def test_pubsub_channels_closed_when_connection_lost(create_connection):
     assert sub.in_pubsub == 0
 
 
+@pytest.mark.parametrize("how", ["lost", "closed", "handler fails"])
+async def test_lost_handler_runs_once_before_pending_commands_fail(create_connection, fault_proxy,
+                                                                  caplog, how):
+    proxy = await fault_proxy()
+    conn = await create_connection(proxy.address)
+    assert await conn.execute("PING") == b"PONG"   # the proxy's link is up
+    calls = []
+
+    def on_lost():
+        calls.append((conn.closed, pending.done()))
+        if how == "handler fails":
+            raise RuntimeError("boom")
+
+    proxy.hold()
+    pending = conn.execute("PING")
+    conn._set_lost_handler(on_lost)
+    if how == "closed":
+        conn.close()
+    else:
+        proxy.cut()
+    with pytest.raises(ConnectionClosedError):
+        await asyncio.wait_for(pending, 5)
+    await asyncio.wait_for(conn.wait_closed(), 5)
+    conn.close()
+    assert calls == [(True, False)]
+    assert ("lost-connection handler failed" in caplog.text) == (how == "handler fails")
+    with pytest.raises(TypeError):
+        conn._set_lost_handler("not callable")
+
+
 async def test_create_connection_timeout(create_connection, fault_proxy):
     proxy = await fault_proxy()
     proxy.delay = 1.0

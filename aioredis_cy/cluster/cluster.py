@@ -27,6 +27,7 @@ from ..commands.transaction import _copy_outcome
 from ..connection import _check_protocol
 from ..errors import AuthError, ConnectionClosedError, PoolClosedError, ReplyError
 from ..util import parse_url
+from .command_info import ServerCommands
 from .errors import (
     AskError,
     ClusterClosedError,
@@ -39,7 +40,7 @@ from .errors import (
     UncoveredSlotError,
     redirect_error,
 )
-from .keys import BLOCKING, KEY_POSITIONS, KEYLESS, READ_ONLY, normalized, slot_of, static_keys
+from .keys import BLOCKING, KEY_POSITIONS, KEYLESS, READ_ONLY, keys_at, normalized, slot_of, static_keys
 from .pools import NodePools
 from .pubsub import ClusterSubscriptions
 from .state import ClusterNode, ClusterState, parse_cluster_slots
@@ -195,6 +196,7 @@ class Cluster:
         self._closed = False
         self.refresh_count = 0
         self._subscriptions = ClusterSubscriptions(self)
+        self._server_commands = ServerCommands(self._on_any_primary)
 
     def __repr__(self) -> str:
         return f"<Cluster startup={self._startup} state={self._state!r}>"
@@ -404,7 +406,12 @@ class Cluster:
         raise ClusterClosedError("cluster is closed")
 
     def _cross_slot(self, command, args):
-        keys = static_keys(normalized(command), args)
+        name = normalized(command)
+        keys = static_keys(name, args)
+        if keys is None:
+            spec = self._server_commands.cached(name)
+            assert spec is not None   # the router had a Route for it
+            keys = keys_at(args, spec.first, spec.last, spec.step)
         raise self._cross_slot_error(keys)
 
     def _learn(self, command) -> Optional[Route]:
@@ -420,7 +427,10 @@ class Cluster:
         elif name in KEYLESS:
             route = Route(-1, 0, 1, name in READ_ONLY, name in BLOCKING)
         else:
-            return None
+            learned = self._server_commands.cached(name)
+            if learned is None or learned.movable:
+                return None
+            route = Route(learned.first, learned.last, learned.step, learned.read_only, learned.blocking)
         try:
             if len(self._router.routes) < ROUTES_LIMIT:
                 self._router.routes[command] = route
@@ -473,13 +483,18 @@ class Cluster:
         keys = static_keys(name, args)
         if keys is not None:
             return keys
+        spec = await self._server_commands.spec(name)
+        return await self._server_commands.keys(spec, command, args)
+
+    async def _on_any_primary(self, *command):
         pool = await self.create_pool_by_addr(self._random_master().addr)
-        try:
-            return await pool.execute(b"COMMAND", b"GETKEYS", command, *args)
-        except ReplyError as exc:
-            if "no key arguments" in str(exc):
-                return ()
-            raise
+        return await pool.execute(*command)
+
+    def _read_only(self, name: bytes) -> bool:
+        if name in READ_ONLY:
+            return True
+        learned = self._server_commands.cached(name)
+        return learned is not None and learned.read_only
 
     def _random_master(self) -> ClusterNode:
         masters = self.get_cluster_state().masters()
@@ -493,7 +508,7 @@ class Cluster:
         if error is None:
             keys = await self._keys_of(name, command, args)
             slot = self.determine_slot(*keys) if keys else NO_KEYS
-        read_only = name in READ_ONLY
+        read_only = self._read_only(name)
         # A read that lost its replica (or could not reach it) is read from the primary.
         replica_read = read_only and not isinstance(error, _LOST)
         ask_addr: Optional[Address] = None
@@ -617,7 +632,7 @@ class Cluster:
         return self._random_master().addr
 
     async def command_keys(self, command, args) -> Sequence:
-        """The keys among ``args`` of ``command`` (asked with COMMAND GETKEYS when not in the table)."""
+        """The keys among ``args`` of ``command`` (asked from the server when not in the table)."""
         return await self._keys_of(normalized(command), command, args)
 
     # -- closing ------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Where a command's keys are: a static table, with ``COMMAND GETKEYS`` for the rest."""
+"""Where a command's keys are: a static table (command_info.py asks the server about the rest)."""
 from typing import Callable, Dict, Optional, Sequence
 
 from .._cluster import slot_of
 
-__all__ = ["KEY_POSITIONS", "static_keys", "slot_of", "to_bytes", "READ_ONLY", "BLOCKING", "KEYLESS"]
+__all__ = ["KEY_POSITIONS", "static_keys", "keys_at", "slot_of", "to_bytes", "READ_ONLY", "BLOCKING",
+           "KEYLESS"]
 
 # command -> (first, last, step) of its key arguments, counted from the first argument
 # (0); last -1 means "to the end", -2 "all but the last".
@@ -76,16 +77,20 @@ def to_bytes(value) -> bytes:
     raise TypeError(f"bad key type {type(value).__name__}")
 
 
+def keys_at(args: Sequence, first: int, last: int, step: int) -> Sequence:
+    """``args[first], args[first + step], ...`` up to ``args[last]`` (-1: the end, -2: all but the last)."""
+    if last == -1:
+        return args[first::step]
+    if last == -2:
+        return args[first:-1:step]
+    return args[first:last + 1:step]
+
+
 def static_keys(name: bytes, args: Sequence) -> Optional[Sequence]:
     """The keys among ``args`` for a command known here: a (maybe empty) sequence, or None if unknown."""
     spec = KEY_POSITIONS.get(name)
     if spec is not None:
-        first, last, step = spec
-        if last == -1:
-            return args[first::step]
-        if last == -2:
-            return args[first:-1:step]
-        return args[first:last + 1:step]
+        return keys_at(args, *spec)
     if name in KEYLESS:
         return ()
     at = _NUMKEYS_AT.get(name)
