@@ -342,6 +342,23 @@ def spare_redis_cluster():
 
 
 @pytest.fixture
+async def spare_cluster_client(_closing, spare_redis_cluster):
+    """``await factory(**kw)``: a cluster client of the spare cluster (flushed first)."""
+    servers = spare_redis_cluster
+    await asyncio.to_thread(servers.wait_stable)
+    for node in servers.primaries():
+        servers.cli(node, "flushall")
+
+    async def factory(**kwargs):
+        client = await aioredis_cy.create_redis_cluster(servers.addresses[:1],
+                                                        **{**_PROTOCOL_DEFAULTS, **kwargs})
+        _closing.append(client)
+        return client
+
+    return factory
+
+
+@pytest.fixture
 async def create_redis_cluster(_closing, redis_cluster_servers):
     """``await create_redis_cluster(startup_nodes=None, **kw)``; every primary flushed first."""
     for node in redis_cluster_servers.primaries():
@@ -349,7 +366,7 @@ async def create_redis_cluster(_closing, redis_cluster_servers):
 
     async def factory(startup_nodes=None, **kwargs):
         client = await aioredis_cy.create_redis_cluster(
-            startup_nodes or redis_cluster_servers.addresses[:1], **kwargs)
+            startup_nodes or redis_cluster_servers.addresses[:1], **{**_PROTOCOL_DEFAULTS, **kwargs})
         _closing.append(client)
         return client
 
