@@ -257,6 +257,7 @@ cdef class Router:
 
     cdef Relay new_relay(self, object converter, object command, tuple args, dict kwargs, int slot,
                          Route route):
+        """A Relay for one command (its target future is made by whoever sends it)."""
         cdef Relay relay = Relay.__new__(Relay)
         relay.converter = converter
         relay.command = command
