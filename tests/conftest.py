@@ -346,7 +346,7 @@ async def spare_cluster_client(_closing, spare_redis_cluster):
 
     async def factory(**kwargs):
         client = await aioredis_cy.create_redis_cluster(servers.addresses[:1],
-                                                        **{**_PROTOCOL_DEFAULTS, **kwargs})
+                                                        **{**PROTOCOL_DEFAULTS, **kwargs})
         _closing.append(client)
         return client
 
@@ -361,7 +361,7 @@ async def create_redis_cluster(_closing, redis_cluster_servers):
 
     async def factory(startup_nodes=None, **kwargs):
         client = await aioredis_cy.create_redis_cluster(
-            startup_nodes or redis_cluster_servers.addresses[:1], **{**_PROTOCOL_DEFAULTS, **kwargs})
+            startup_nodes or redis_cluster_servers.addresses[:1], **{**PROTOCOL_DEFAULTS, **kwargs})
         _closing.append(client)
         return client
 
