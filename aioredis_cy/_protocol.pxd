@@ -120,7 +120,7 @@ cdef class CoreProtocol:
         bint resp3
         bint normalise       # a reader that cannot give RESP2 shapes itself: resolve reshapes
         object push_handler  # called with each push that is not pub/sub, or None
-        object lost_handler  # called once when the connection closes or is lost, or None
+        object lost_handler  # called once at EOF, close or loss (whichever comes first), or None
 
     cpdef object execute(self, object command, tuple args, object encoding)
     cpdef object execute_converted(self, object converter, object command, tuple args, object encoding)
@@ -149,3 +149,4 @@ cdef class CoreProtocol:
     cdef object finish_transaction(self, object reply)
     cdef int apply_reset(self) except -1
     cdef int fail_all(self, object exc) except -1
+    cdef int tell_lost(self) except -1

@@ -784,8 +784,9 @@ cdef class CoreProtocol:
         self.push_handler = handler
 
     def set_lost_handler(self, handler):
-        """Call ``handler()`` once when the connection is closed or lost, before its pending
-        commands fail (None: no handler). What it raises is logged and ignored.
+        """Call ``handler()`` once when the server closes its side or the connection is closed
+        or lost, before its pending commands fail (None: no handler). What it raises is
+        logged and ignored.
         """
         if handler is not None and not callable(handler):
             raise TypeError(f"lost handler must be callable or None, got {type(handler).__name__}")
@@ -874,6 +875,7 @@ cdef class CoreProtocol:
             self.abort(ProtocolError(f"Failed to process a reply: {exc!r}"))
 
     def eof_received(self):
+        self.tell_lost()   # the server closed its side: nothing it sends is on its way any more
         return False
 
     # -- commands ----------------------------------------------------------
@@ -1434,13 +1436,7 @@ cdef class CoreProtocol:
     cdef int fail_all(self, object exc) except -1:
         """Tell the lost handler, fail every pending waiter with ``exc`` and close every channel."""
         cdef Waiter waiter
-        handler = self.lost_handler
-        if handler is not None:
-            self.lost_handler = None
-            try:
-                handler()
-            except Exception:
-                _logger.exception("The lost-connection handler failed")
+        self.tell_lost()
         while True:
             waiter = self.pop_waiter()
             if waiter is None:
@@ -1457,6 +1453,17 @@ cdef class CoreProtocol:
             channels.append(self.monitor_queue)
         for channel in channels:
             channel.close(exc)
+        return 0
+
+    cdef int tell_lost(self) except -1:
+        """Call the lost handler, the first time only."""
+        handler = self.lost_handler
+        if handler is not None:
+            self.lost_handler = None
+            try:
+                handler()
+            except Exception:
+                _logger.exception("The lost-connection handler failed")
         return 0
 
     def abort(self, exc):

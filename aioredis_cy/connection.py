@@ -414,8 +414,9 @@ class RedisConnection(AbcConnection):
         self._protocol.set_push_handler(handler)
 
     def _set_lost_handler(self, handler: Optional[Callable[[], Any]]) -> None:
-        """Call ``handler()`` once, synchronously, when the connection is closed or lost:
-        before its pending commands fail, so nothing learns of the loss before it."""
+        """Call ``handler()`` once, synchronously, when the server closes its side or the
+        connection is closed or lost: before its pending commands fail, so nothing learns of
+        the loss before it."""
         self._protocol.set_lost_handler(handler)
 
     @property

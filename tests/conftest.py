@@ -10,7 +10,6 @@
 """
 import asyncio
 import gc
-import os
 
 import pytest
 import pytest_asyncio.plugin
@@ -22,6 +21,7 @@ from aioredis_cy._server import LocalServer, find_server_binary
 from aioredis_cy.parser import reader_class
 
 from .fault_proxy import FaultProxy
+from .helpers import PROTOCOL_DEFAULTS
 from .tls_proxy import TLSFrontedServer, binary_has_tls
 
 try:
@@ -140,16 +140,11 @@ async def _closing():
     problems.check()
 
 
-# AIOREDIS_CY_TEST_PROTOCOL=3 runs the tests again with RESP3: the factory fixtures
-# below then connect with protocol=3 unless a test asks for another.
-_PROTOCOL_DEFAULTS = {"protocol": int(os.environ["AIOREDIS_CY_TEST_PROTOCOL"])} \
-    if os.environ.get("AIOREDIS_CY_TEST_PROTOCOL") else {}
-
-
 def _closing_factory(create, closing, server, **defaults):
     """An async factory calling ``create(address or the default server, **kwargs)``.
 
-    What it creates is closed at teardown; ``defaults`` fill keywords not given.
+    What it creates is closed at teardown; ``defaults`` fill keywords not given (the
+    factories below pass ``PROTOCOL_DEFAULTS``: protocol=3 under AIOREDIS_CY_TEST_PROTOCOL=3).
     """
     async def factory(address=None, **kwargs):
         for name, value in defaults.items():
@@ -165,25 +160,25 @@ def _closing_factory(create, closing, server, **defaults):
 def create_connection(_closing, server, parser):
     """``await create_connection(address=None, **kw)`` with the parametrized reader."""
     return _closing_factory(aioredis_cy.create_connection, _closing, server, parser=parser,
-                            **_PROTOCOL_DEFAULTS)
+                            **PROTOCOL_DEFAULTS)
 
 
 @pytest.fixture
 def create_pool(_closing, server, parser):
     """``await create_pool(address=None, **kw)`` with the parametrized reader."""
-    return _closing_factory(aioredis_cy.create_pool, _closing, server, parser=parser, **_PROTOCOL_DEFAULTS)
+    return _closing_factory(aioredis_cy.create_pool, _closing, server, parser=parser, **PROTOCOL_DEFAULTS)
 
 
 @pytest.fixture
 def create_redis(_closing, server):
     """``await create_redis(address=None, **kw)``."""
-    return _closing_factory(aioredis_cy.create_redis, _closing, server, **_PROTOCOL_DEFAULTS)
+    return _closing_factory(aioredis_cy.create_redis, _closing, server, **PROTOCOL_DEFAULTS)
 
 
 @pytest.fixture
 def create_redis_pool(_closing, server):
     """``await create_redis_pool(address=None, **kw)``."""
-    return _closing_factory(aioredis_cy.create_redis_pool, _closing, server, **_PROTOCOL_DEFAULTS)
+    return _closing_factory(aioredis_cy.create_redis_pool, _closing, server, **PROTOCOL_DEFAULTS)
 
 
 @pytest.fixture(params=["conn", "pool"])
@@ -361,6 +356,23 @@ def start_cluster():
 
 
 @pytest.fixture
+async def spare_cluster_client(_closing, spare_redis_cluster):
+    """``await factory(**kw)``: a cluster client of the spare cluster (flushed first)."""
+    servers = spare_redis_cluster
+    await asyncio.to_thread(servers.wait_stable)
+    for node in servers.primaries():
+        servers.cli(node, "flushall")
+
+    async def factory(**kwargs):
+        client = await aioredis_cy.create_redis_cluster(servers.addresses[:1],
+                                                        **{**PROTOCOL_DEFAULTS, **kwargs})
+        _closing.append(client)
+        return client
+
+    return factory
+
+
+@pytest.fixture
 async def create_redis_cluster(_closing, redis_cluster_servers):
     """``await create_redis_cluster(startup_nodes=None, **kw)``; every primary flushed first."""
     for node in redis_cluster_servers.primaries():
@@ -368,7 +380,7 @@ async def create_redis_cluster(_closing, redis_cluster_servers):
 
     async def factory(startup_nodes=None, **kwargs):
         client = await aioredis_cy.create_redis_cluster(
-            startup_nodes or redis_cluster_servers.addresses[:1], **kwargs)
+            startup_nodes or redis_cluster_servers.addresses[:1], **{**PROTOCOL_DEFAULTS, **kwargs})
         _closing.append(client)
         return client
 

@@ -1,7 +1,13 @@
 """Small helpers shared by the command test modules."""
 import asyncio
+import os
 
 import pytest
+
+# AIOREDIS_CY_TEST_PROTOCOL=3 runs the tests again with RESP3: the client factories of the
+# fixtures then connect with protocol=3 unless a test asks for another.
+TEST_PROTOCOL = int(os.environ.get("AIOREDIS_CY_TEST_PROTOCOL") or 2)
+PROTOCOL_DEFAULTS = {"protocol": TEST_PROTOCOL} if TEST_PROTOCOL != 2 else {}
 
 
 def require(server, *version):

@@ -416,6 +416,21 @@ async def test_lost_connection_serves_no_hit_once_the_loss_is_known(cached, othe
     assert cache.hits == 1 and not cache._trackers
 
 
+async def test_entries_dropped_as_soon_as_the_server_closes_its_side(cached, other):
+    redis = await cached()
+    cache = redis.client_cache
+    await other.set("k", "v")
+    assert await redis.get("k") == b"v" and cache.entries == 1
+    transport = redis.connection._transport
+    kill = other.execute(b"CLIENT", b"KILL", b"ID", await redis.execute(b"CLIENT", b"ID"))
+    deadline = asyncio.get_running_loop().time() + HANG
+    while not transport.is_closing():   # polled each loop turn: the first that can tell
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0)
+    assert cache.entries == 0 and cache._lookup((b"GET", b"k")) is cache_module.MISSING
+    assert await kill == 1
+
+
 async def test_eviction_under_limits(cached_default, other):
     redis = await cached_default(cache=ClientCache(max_entries=3))
     await other.mset(*[part for index in range(5) for part in (f"k{index}", "v")])

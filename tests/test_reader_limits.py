@@ -142,7 +142,7 @@ def test_pyreader_memory_on_tiny_elements():
 
 class HostileServer:
     """Answers the ``count``-th command it receives with ``reply`` (earlier ones with +OK,
-    or +QUEUED inside MULTI)."""
+    or +QUEUED inside MULTI; a RESP3 handshake's HELLO, not counted, with a map)."""
 
     def __init__(self, reply, count=1):
         self.reply = reply
@@ -167,6 +167,9 @@ class HostileServer:
                 if not line.startswith(b"*"):
                     continue
                 args = [await self._bulk(reader) for _ in range(int(line[1:]))]
+                if args[0].upper() == b"HELLO":
+                    writer.write(b"%1\r\n+proto\r\n:3\r\n")
+                    continue
                 seen += 1
                 if seen == self.count:
                     writer.write(self.reply)

@@ -32,6 +32,8 @@ from aioredis_cy._server import LocalServer, free_port
 from aioredis_cy.errors import NoPermissionError
 from aioredis_cy.sentinel import RedisSentinel, SentinelPool, create_sentinel_pool
 
+from .helpers import PROTOCOL_DEFAULTS
+
 SERVICE = "mymaster"
 # Errors a write may end with while the master changes; anything else (or a hang) fails.
 FAILOVER_ERRORS = (ConnectionClosedError, ReadOnlyError, MasterNotFoundError)
@@ -129,6 +131,8 @@ def create_sentinel(_closing):
     """``await create_sentinel(addresses, **kw)``; closed at teardown."""
     async def factory(sentinels, **kwargs):
         kwargs.setdefault("timeout", 2)
+        for name, value in PROTOCOL_DEFAULTS.items():
+            kwargs.setdefault(name, value)
         client = await aioredis_cy.sentinel.create_sentinel(sentinels, **kwargs)
         _closing.append(client)
         return client
