@@ -16,13 +16,15 @@ import aioredis_cy
 from aioredis_cy import AuthError
 from aioredis_cy.cluster.keys import slot_of
 
+from .helpers import PROTOCOL_DEFAULTS
+
 PASSWORD = "Tls4Cluster-Secret9"
 ACL = (
     "user default off",
     "user admin on >admin-pw ~* &* +@all",
     "masteruser admin",
     "masterauth admin-pw",
-    f"user app on >{PASSWORD} ~* &* -@all +@read +@write +@pubsub +ping +readonly -@dangerous "
+    f"user app on >{PASSWORD} ~* &* -@all +@read +@write +@pubsub +ping +hello +readonly -@dangerous "
     "+cluster|slots +cluster|shards +cluster|info +acl|whoami",
 )
 
@@ -42,6 +44,7 @@ def connect(_closing, tls_cluster, tls_certs):
         kwargs.setdefault("ssl", tls_certs.context())
         kwargs.setdefault("username", "app")
         kwargs.setdefault("password", PASSWORD)
+        kwargs = {**PROTOCOL_DEFAULTS, **kwargs}
         client = await aioredis_cy.create_redis_cluster(
             startup_nodes or [tls_cluster.nodes[0].tcp_address], **kwargs)
         _closing.append(client)
