@@ -280,6 +280,8 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
                 await conn.execute(b"CLIENT", b"SETNAME", name)
         except BaseException:
             conn.close()
+            # Not a TLS close_notify exchange: the socket is closed now, even if the loop stops next.
+            transport.abort()
             raise
         return conn
 
