@@ -34,6 +34,7 @@ cdef extern from "Python.h":
     object PyObject_Call(object callable, object args, object kwargs)
 
 cdef object Future = asyncio.Future
+cdef dict _RAW_REPLY = {"encoding": None}   # the keywords of a command sent by send_on
 
 cdef enum SlotResult:
     # keys_slot() results other than a slot.
@@ -185,6 +186,7 @@ cdef class Relay:
             source.cancel()
 
 
+@cython.final   # its cdef methods are plain C calls the compiler may inline
 cdef class Router:
     """Slot -> pool tables and the fast path of ``Cluster.execute``.
 
@@ -254,6 +256,19 @@ cdef class Router:
                 return (<tuple>replicas)[self.counter % len(<tuple>replicas)]
         return self.slot_pools[slot]
 
+    cdef inline Relay new_relay(self, object converter, object command, tuple args, dict kwargs, int slot,
+                                Route route):
+        """A Relay for one command (its target future is made by whoever sends it)."""
+        cdef Relay relay = Relay.__new__(Relay)
+        relay.converter = converter
+        relay.command = command
+        relay.args = args
+        relay.kwargs = kwargs
+        relay.slot = slot
+        relay.route = route
+        relay.router = self
+        return relay
+
     cdef object send(self, object converter, object command, tuple args, dict kwargs):
         cdef Route route
         cdef int slot
@@ -274,14 +289,7 @@ cdef class Router:
         pool = self.pick(route, slot)
         if pool is None:
             return self.cluster._send_slowly(converter, command, args, kwargs)
-        relay = Relay.__new__(Relay)
-        relay.converter = converter
-        relay.command = command
-        relay.args = args
-        relay.kwargs = kwargs
-        relay.slot = slot
-        relay.route = route
-        relay.router = self
+        relay = self.new_relay(converter, command, args, kwargs, slot, route)
         if route.blocking or not self.send_direct(pool, relay, args, kwargs):
             try:
                 if converter is None:
@@ -303,6 +311,23 @@ cdef class Router:
             relay.timer = self.loop.call_later(self.attempt_timeout, relay.expire)
         return relay.target
 
+    def send_on(self, conn, converter, command, tuple args, int slot, Route route):
+        """Send a command of ``slot`` on ``conn``, a free connection of the pool serving it, with
+        the redirects, retries and timeout of ``execute``; replies are not decoded (encoding None).
+
+        The future of the reply, or None when ``conn`` cannot take the command (nothing was sent).
+        The client cache reads this way, so that the connection that read a key is known.
+        """
+        cdef Relay relay
+        if self.closed:
+            return self.cluster._closed_error()
+        relay = self.new_relay(converter, command, args, _RAW_REPLY, slot, route)
+        if not self.queue_on(conn, relay, args, None):
+            return None
+        if self.attempt_timeout is not None:
+            relay.timer = self.loop.call_later(self.attempt_timeout, relay.expire)
+        return relay.target
+
     cdef bint send_direct(self, object pool, Relay relay, tuple args, dict kwargs) except -1:
         """Queue the command on the pool's next shared connection with ``relay`` as its sink.
 
@@ -311,7 +336,6 @@ cdef class Router:
         This is what ``ConnectionsPool.execute`` does for a shared command, minus the
         future that would only be chained on.
         """
-        cdef CoreProtocol protocol
         encoding = _NOTSET
         if kwargs:
             if len(kwargs) != 1 or "encoding" not in kwargs:
@@ -322,6 +346,12 @@ cdef class Router:
             return False
         conn = free[0]
         free.rotate(-1)
+        return self.queue_on(conn, relay, args, encoding)
+
+    cdef inline bint queue_on(self, object conn, Relay relay, tuple args, object encoding) except -1:
+        """Queue the command on ``conn`` with ``relay`` as its sink; False (nothing sent) when the
+        connection is not a plain one or is closed."""
+        cdef CoreProtocol protocol
         candidate = getattr(conn, "_protocol", None)
         if not isinstance(candidate, CoreProtocol) or type(conn).execute is not RedisConnection.execute:
             return False

@@ -1,15 +1,15 @@
 """A throwaway local Redis Cluster (for the tests and the benchmark): cluster-enabled
 LocalServers, half primaries and half replicas, joined by ``redis-cli --cluster create``
-or, when redis-cli is not installed, by the equivalent plain commands.
+or, when redis-cli is not installed or the nodes use TLS or a login, by the equivalent
+plain commands.
 """
 import re
 import shutil
-import socket
 import subprocess
 import time
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
-from ._server import LocalServer
+from ._server import LocalServer, TLSFiles
 from .parser import PyReader
 
 __all__ = ["LocalCluster"]
@@ -18,12 +18,26 @@ NODE_CONFIG = ("cluster-enabled yes", "cluster-config-file nodes.conf", "cluster
                "cluster-require-full-coverage no", "enable-debug-command local")
 
 
-class LocalCluster:
-    """``size`` cluster nodes on 127.0.0.1 (3 primaries and 3 replicas by default)."""
+NodeFactory = Callable[..., LocalServer]
 
-    def __init__(self, name: str, size: int = 6, config_lines: Sequence[str] = ()) -> None:
+
+class LocalCluster:
+    """``size`` cluster nodes on 127.0.0.1 (3 primaries and 3 replicas by default).
+
+    Nodes are made by ``make_node(name, config_lines, tls=tls)``; with ``tls`` they listen
+    for TLS only and use it between themselves.
+    """
+
+    def __init__(self, name: str, size: int = 6, config_lines: Sequence[str] = (), *,
+                 tls: Optional[TLSFiles] = None, make_node: NodeFactory = LocalServer) -> None:
         self.config_lines = (*NODE_CONFIG, *config_lines)
-        self.nodes = [LocalServer(f"{name}-{i}", self.config_lines) for i in range(size)]
+        self.tls = tls
+        self.make_node = make_node
+        self.nodes = [self.new_node(f"{name}-{i}") for i in range(size)]
+
+    def new_node(self, name: str) -> LocalServer:
+        """A node (not started) with the cluster's config."""
+        return self.make_node(name, self.config_lines, tls=self.tls)
 
     @property
     def addresses(self) -> List[Tuple[str, int]]:
@@ -33,15 +47,19 @@ class LocalCluster:
         """Send one command to ``node`` over a plain socket; the reply as text (array items a line each)."""
         parts = [str(arg).encode() for arg in args]
         reader = PyReader()
-        with socket.create_connection(node.tcp_address, timeout=30) as sock:
-            sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
-            reply = False
-            while reply is False:
+        login = node.auth_command()
+        with node.connect(timeout=30) as sock:
+            sock.sendall(login + b"*%d\r\n" % len(parts) +
+                         b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+            replies: List = []
+            while len(replies) < (2 if login else 1):
                 data = sock.recv(65536)
                 if not data:
                     raise ConnectionError(f"{node.name} closed the connection")
                 reader.feed(data)
-                reply = reader.gets()
+                while (reply := reader.gets()) is not False:
+                    replies.append(reply)
+            reply = replies[-1]
         if isinstance(reply, Exception):
             raise reply
         return self._text(reply)
@@ -57,7 +75,7 @@ class LocalCluster:
         try:
             for node in self.nodes:
                 node.start()
-            if shutil.which("redis-cli"):
+            if shutil.which("redis-cli") and self.tls is None and not self.nodes[0].password:
                 hosts = [f"127.0.0.1:{node.port}" for node in self.nodes]
                 subprocess.run(["redis-cli", "--cluster", "create", *hosts, "--cluster-replicas", "1",
                                 "--cluster-yes"], check=True, capture_output=True, timeout=60)
@@ -76,7 +94,7 @@ class LocalCluster:
         for i, node in enumerate(primaries):
             self.cli(node, "cluster", "addslotsrange", 16384 * i // half, 16384 * (i + 1) // half - 1)
         for node in self.nodes[1:]:
-            self.cli(node, "cluster", "meet", "127.0.0.1", self.nodes[0].port)
+            self.meet(node)
 
         def all_known():
             views = [self.cli(node, "cluster", "nodes") for node in self.nodes]
@@ -85,6 +103,11 @@ class LocalCluster:
         self.wait_until(all_known, "cluster nodes did not all meet")
         for primary, replica in zip(primaries, replicas):
             self.cli(replica, "cluster", "replicate", self.cli(primary, "cluster", "myid"))
+
+    def meet(self, node: LocalServer) -> None:
+        """Make ``node`` meet the first node."""
+        first = self.nodes[0]
+        self.cli(node, "cluster", "meet", "127.0.0.1", first.port, first.bus_port)
 
     @staticmethod
     def wait_until(check: Callable[[], bool], failure: str, timeout: float = 30.0) -> None:

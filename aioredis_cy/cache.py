@@ -60,6 +60,11 @@ class Fill:
 
     def __call__(self, raw):
         self.cache._store(self, raw)
+        return self.uncached(raw)
+
+    def uncached(self, raw):
+        """What the caller asked for, not stored (the reply came from elsewhere than the mark's
+        connection: a cluster read that was redirected)."""
         value = copy_reply(raw, self.encoding)
         if self.converter is not None:
             return self.converter(value)
@@ -381,6 +386,14 @@ class ClientCache(CacheCore):
                 self._bytes -= entry.size
                 entry.owner.filled.discard(ckey)
             self._invalidations += len(ckeys)
+
+    def _invalidate_matching(self, test) -> None:
+        """Drop the entries, and the marks of reads on their way, of every Redis key for which
+        ``test(key)`` is true (a cluster's keys of slots that moved)."""
+        for key in [key for key in self._by_key if test(key)]:
+            self._invalidate_key(key)
+        for key in [key for key in self._pending if test(key)]:
+            del self._pending[key]
 
     def _invalidate_all(self) -> None:
         """Everything may have changed (flush, database switch, null invalidation)."""

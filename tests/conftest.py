@@ -43,6 +43,17 @@ else:
         return asyncio.DefaultEventLoopPolicy() if request.param == "asyncio" else uvloop.EventLoopPolicy()
 
 
+def _make_server(name, config_lines=(), **options):
+    """A LocalServer (not started); ``options`` go to LocalServer (``sentinel``, ``tls``).
+
+    With ``tls`` and a binary built without TLS, the server listens in plain TCP behind
+    a TLS-terminating proxy (see tls_proxy.py).
+    """
+    if options.get("tls") is not None and not binary_has_tls(find_server_binary()):
+        return TLSFrontedServer(name, config_lines, **options)
+    return LocalServer(name, config_lines, **options)
+
+
 class _Servers:
     """The session's servers by name; all stopped by PID at the end."""
 
@@ -50,18 +61,10 @@ class _Servers:
         self.by_name = {}
 
     def start(self, name, *config_lines, **options):
-        """Start (once per name) a server; ``options`` go to LocalServer (``sentinel``, ``tls``).
-
-        With ``tls`` and a binary built without TLS, the server listens in plain TCP behind
-        a TLS-terminating proxy (see tls_proxy.py).
-        """
+        """Start (once per name) a server made by _make_server."""
         server = self.by_name.get(name)
         if server is None:
-            if options.get("tls") is not None and not binary_has_tls(find_server_binary()):
-                server = TLSFrontedServer(name, config_lines, **options)
-            else:
-                server = LocalServer(name, config_lines, **options)
-            self.by_name[name] = server
+            server = self.by_name[name] = _make_server(name, config_lines, **options)
         return server.start()
 
     def stop_all(self):
@@ -288,9 +291,9 @@ class LocalCluster(_LocalCluster):
 
     def add_node(self):
         """Start one more cluster node (no slots) and make it meet the others."""
-        node = LocalServer(f"{self.nodes[0].name}-extra{len(self.nodes)}", self.config_lines).start()
+        node = self.new_node(f"{self.nodes[0].name}-extra{len(self.nodes)}").start()
         self.nodes.append(node)
-        self.cli(node, "cluster", "meet", "127.0.0.1", self.nodes[0].port)
+        self.meet(node)
         count = len(self.running())
         self.wait_until(lambda: all(len(self.cli(other, "cluster", "nodes").splitlines()) == count
                                     and "handshake" not in self.cli(other, "cluster", "nodes")
@@ -336,6 +339,39 @@ def spare_redis_cluster():
         cluster.stop_all()
 
 
+@pytest.fixture(scope="module")
+def start_cluster():
+    """Factory: ``start_cluster(name, *config_lines, tls=None)`` -> a running 6-node LocalCluster,
+    stopped by PID after the module's tests (with ``tls``: TLS only, see _make_server)."""
+    clusters = []
+
+    def start(name, *config_lines, tls=None):
+        cluster = LocalCluster(name, config_lines=config_lines, tls=tls, make_node=_make_server)
+        clusters.append(cluster)
+        return cluster.start()
+
+    yield start
+    for cluster in clusters:
+        cluster.stop_all()
+
+
+@pytest.fixture
+async def spare_cluster_client(_closing, spare_redis_cluster):
+    """``await factory(**kw)``: a cluster client of the spare cluster (flushed first)."""
+    servers = spare_redis_cluster
+    await asyncio.to_thread(servers.wait_stable)
+    for node in servers.primaries():
+        servers.cli(node, "flushall")
+
+    async def factory(**kwargs):
+        client = await aioredis_cy.create_redis_cluster(servers.addresses[:1],
+                                                        **{**PROTOCOL_DEFAULTS, **kwargs})
+        _closing.append(client)
+        return client
+
+    return factory
+
+
 @pytest.fixture
 async def create_redis_cluster(_closing, redis_cluster_servers):
     """``await create_redis_cluster(startup_nodes=None, **kw)``; every primary flushed first."""
@@ -344,7 +380,7 @@ async def create_redis_cluster(_closing, redis_cluster_servers):
 
     async def factory(startup_nodes=None, **kwargs):
         client = await aioredis_cy.create_redis_cluster(
-            startup_nodes or redis_cluster_servers.addresses[:1], **kwargs)
+            startup_nodes or redis_cluster_servers.addresses[:1], **{**PROTOCOL_DEFAULTS, **kwargs})
         _closing.append(client)
         return client
 

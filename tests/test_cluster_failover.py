@@ -1,32 +1,15 @@
 """Failover, a killed primary, nodes joining and leaving: on the spare cluster, which each
-test leaves serving every slot with 3 primaries and 3 replicas (roles may be swapped)."""
+test leaves serving every slot with 3 primaries and 3 replicas (roles may be swapped); its
+client comes from the conftest's ``spare_cluster_client``."""
 import asyncio
 import logging
 import os
 import time
 
-import pytest
-
 import aioredis_cy
 from aioredis_cy._crc16 import key_slot
 
 logger = logging.getLogger(__name__)
-
-
-@pytest.fixture
-async def spare_cluster_client(_closing, spare_redis_cluster):
-    """``await factory(**kw)``: a cluster client of the spare cluster (flushed first)."""
-    servers = spare_redis_cluster
-    await asyncio.to_thread(servers.wait_stable)
-    for node in servers.primaries():
-        servers.cli(node, "flushall")
-
-    async def factory(**kwargs):
-        client = await aioredis_cy.create_redis_cluster(servers.addresses[:1], **kwargs)
-        _closing.append(client)
-        return client
-
-    return factory
 
 
 def _keys_by_owner(servers, redis, count):

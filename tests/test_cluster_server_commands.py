@@ -111,3 +111,28 @@ async def test_unknown_command_gives_the_server_error(create_redis_cluster):
             await redis.execute("NOSUCHCOMMAND", "key")
     assert redis.connection._server_commands.cached(b"nosuchcommand") is None
     assert await redis.execute("PING") == b"PONG"
+
+
+async def test_learned_read_only_command_reads_from_replicas(create_redis_cluster, redis_cluster_servers):
+    cluster = redis_cluster_servers
+    redis = await create_redis_cluster(read_from_replicas=True)
+    await asyncio.gather(*(redis.mset(f"{tag}a", "abcde", f"{tag}b", "abxde") for tag in TAGS))
+    for primary in cluster.primaries():
+        assert int(cluster.cli(primary, "wait", 1, 5000)) == 1
+    before = {node.port: stats(cluster, node, "lcs")[0] for node in cluster.running()}
+    results = await asyncio.gather(*(redis.execute("LCS", f"{tag}a", f"{tag}b") for tag in TAGS))
+    assert results == [b"abde"] * len(TAGS)
+    primaries = {node.port for node in cluster.primaries()}
+    served = {node.port: stats(cluster, node, "lcs")[0] - before[node.port] for node in cluster.running()}
+    assert sum(served.values()) == len(TAGS)
+    assert all(served[port] == 0 for port in primaries)
+
+
+async def test_pipeline_with_a_command_missing_from_the_table(create_redis_cluster):
+    redis = await create_redis_cluster()
+    pipe = redis.pipeline()
+    for tag in TAGS:
+        pipe.set(f"{tag}src", b"\x0f")
+        pipe.bitop_not(f"{tag}dst", f"{tag}src")   # BITOP
+        pipe.get(f"{tag}dst")
+    assert await pipe.execute() == [True, 1, b"\xf0"] * len(TAGS)

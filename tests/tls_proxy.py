@@ -7,7 +7,9 @@ server certificate, asking for client certificates when the server config says
 
 Servers talk to each other (sentinel to master, replica to master) in plain TCP: they
 connect from ``SERVER_SOURCE_ADDRESS`` (``bind-source-addr``), and the proxy passes
-connections from there straight through. Every other peer must speak TLS.
+connections from there straight through. Every other peer must speak TLS. A cluster
+node announces the proxy's port (``cluster-announce-port``), so CLUSTER SLOTS and
+CLUSTER SHARDS name the TLS addresses; its cluster bus stays plain TCP, unproxied.
 """
 import asyncio
 import functools
@@ -149,10 +151,18 @@ class TLSFrontedServer(LocalServer):
                               client_certificates=_wants_client_certificates(self.config_lines))
 
     def _listen_config(self):
-        return [f"port {self.plain_port}", f"bind-source-addr {SERVER_SOURCE_ADDRESS}"]
+        lines = [f"port {self.plain_port}", f"bind-source-addr {SERVER_SOURCE_ADDRESS}"]
+        if self.cluster_node:
+            # Without announce-ip the peers would record the bind-source address.
+            lines += ["cluster-announce-ip 127.0.0.1", f"cluster-announce-port {self.port}"]
+        return lines
 
-    def _connect(self) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.plain_port), timeout=1)
+    @property
+    def bus_port(self) -> int:
+        return self.plain_port + 10000
+
+    def connect(self, timeout: float = 1.0) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.plain_port), timeout=timeout)
 
     def start(self) -> "TLSFrontedServer":
         super().start()

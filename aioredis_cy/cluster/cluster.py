@@ -20,7 +20,11 @@ import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .._cluster import CROSS_SLOT, NO_KEYS, Route, Router, keys_slot
+from .._crc16 import SLOTS
+from ..cache import ClientCache, Fill
+from ..commands import _check_cache
 from ..commands.transaction import _copy_outcome
+from ..connection import _check_protocol
 from ..errors import AuthError, ConnectionClosedError, PoolClosedError, ReplyError
 from ..util import parse_url
 from .command_info import ServerCommands
@@ -80,6 +84,14 @@ def _startup_address(node) -> Tuple[Address, Dict[str, Any]]:
     return (str(host), int(port)), {}
 
 
+def _moved_slots(old: ClusterState, new: ClusterState) -> set:
+    """The slots whose primary differs between two states."""
+    def addr(node):
+        return None if node is None else node.addr
+    return {slot for slot, before, after in zip(range(SLOTS), old.owners(), new.owners())
+            if addr(before) != addr(after)}
+
+
 def _check_delay(name: str, value) -> None:
     if value is not None and value < 0:
         raise ValueError(f"{name} must not be negative, got {value!r}")
@@ -110,6 +122,10 @@ class Cluster:
     """Routes each command to the node serving its keys' slot and follows the cluster's changes.
 
     Made by :func:`create_cluster`; :class:`~aioredis_cy.RedisCluster` wraps one.
+    ``protocol=3`` (or ``?protocol=3`` in a startup URI) makes every node connection speak
+    RESP3. With ``client_cache`` (a :class:`~aioredis_cy.ClientCache`, needs ``protocol=3``)
+    every connection turns tracking on as it opens and the entries of slots that change
+    owner are dropped; reads are cached through :func:`create_redis_cluster`'s client.
     """
 
     def __init__(self, startup_nodes: Sequence[Union[str, Tuple[str, int]]], *,
@@ -120,7 +136,8 @@ class Cluster:
                  password: Optional[str] = None, encoding: Optional[str] = None,
                  pool_minsize: Optional[int] = None, pool_maxsize: Optional[int] = None,
                  connect_timeout: Optional[float] = None, ssl=None,
-                 read_from_replicas: bool = False) -> None:
+                 read_from_replicas: bool = False, protocol: Optional[int] = None,
+                 client_cache: Optional[ClientCache] = None) -> None:
         if not startup_nodes:
             raise ValueError("startup_nodes must name at least one cluster node")
         for name, value in (("retry_min_delay", retry_min_delay), ("retry_max_delay", retry_max_delay),
@@ -153,7 +170,15 @@ class Cluster:
             "minsize": 1 if pool_minsize is None else pool_minsize,
             "maxsize": 10 if pool_maxsize is None else pool_maxsize,
             "create_connection_timeout": CONNECT_TIMEOUT if connect_timeout is None else connect_timeout,
+            "protocol": _check_protocol(protocol if protocol is not None else uri_options.get("protocol")),
         }
+        if client_cache is not None:
+            _check_cache(client_cache)
+            if pool_options["protocol"] != 3:
+                raise ValueError("client_cache needs protocol=3 (RESP3): the server pushes its invalidations "
+                                 "on the connection that read the key")
+            pool_options["client_cache"] = client_cache
+        self._client_cache = client_cache
         self._encoding: Optional[str] = pool_options["encoding"]
         # With replica reads every connection sends READONLY: harmless on a primary, and a
         # node keeps its pool when a failover swaps its role.
@@ -307,6 +332,8 @@ class Cluster:
         await asyncio.gather(*(self.create_pool_by_addr(addr) for addr in missing), return_exceptions=True)
         if self._closed:
             return
+        if self._client_cache is not None and self._state is not None:
+            self._drop_cached(_moved_slots(self._state, state))
         self._state = state
         self.refresh_count += 1
         self._last_refresh = time.monotonic()
@@ -314,6 +341,12 @@ class Cluster:
         if dropped:
             logger.info("cluster nodes left: %s", dropped)
         self._fill_router()
+
+    def _drop_cached(self, slots) -> None:
+        """Slots changed owner: the cached entries of their keys were tracked by the old one."""
+        cache = self._client_cache
+        if cache is not None and slots:
+            cache._invalidate_matching(lambda key: slot_of(key) in slots)
 
     def schedule_refresh(self) -> "asyncio.Task":
         """Start a background refresh unless one is running (rate-limited, with jitter)."""
@@ -337,6 +370,8 @@ class Cluster:
 
     async def _start(self) -> None:
         self._router.bind_loop(asyncio.get_running_loop())
+        if self._client_cache is not None:
+            self._client_cache._bind(self)
         await self._load_state()
         if self._state_reload_interval:
             self._reload_task = asyncio.ensure_future(self._reload_periodically(self._state_reload_interval))
@@ -348,6 +383,7 @@ class Cluster:
         if current is not None and current.addr == error.address:
             return
         state.move_slot(error.slot, error.address)
+        self._drop_cached({error.slot})
         self._router.slot_pools[error.slot] = self._pools.get(error.address)
         if self._read_from_replicas:
             self._router.replica_pools[error.slot] = None
@@ -427,7 +463,10 @@ class Cluster:
             relay.target.set_exception(error)
             return
         name = normalized(relay.command)
-        self._spawn(relay.target, self._attempts(relay.converter, relay.command, relay.args, relay.kwargs,
+        converter = relay.converter
+        if type(converter) is Fill:   # a cached read is stored only as the connection it was sent on read it
+            converter = converter.uncached
+        self._spawn(relay.target, self._attempts(converter, relay.command, relay.args, relay.kwargs,
                                                  name, error=error, slot=relay.slot))
 
     def _on_timeout(self, relay) -> None:

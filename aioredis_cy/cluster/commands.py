@@ -4,6 +4,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 from ..commands import Redis
 from ..util import _NOTSET
+from .cache import ClusterCachingFront
 from .cluster import Cluster, create_cluster
 from .errors import UnsupportedCommandError
 from .fanout import EveryPrimaryCommandsMixin
@@ -49,9 +50,20 @@ class RedisCluster(ClusterTransactionsMixin, NonatomicCommandsMixin, EveryPrimar
         return [key for reply in replies for key in reply]
 
     async def flushdb(self, async_op=False):
-        """Empty every primary (its replicas follow); True when all answered OK."""
+        """Empty every primary (its replicas follow); True when all answered OK.
+
+        With a client cache, the cache is emptied (at once and when every primary is done).
+        """
         args = (b"ASYNC",) if async_op else ()
-        return all(reply == b"OK" for reply in await self._on_all_masters(b"FLUSHDB", *args, encoding=None))
+        cache = self.client_cache
+        if cache is not None:
+            cache._invalidate_all()
+        try:
+            replies = await self._on_all_masters(b"FLUSHDB", *args, encoding=None)
+        finally:
+            if cache is not None:
+                cache._invalidate_all()
+        return all(reply == b"OK" for reply in replies)
 
     async def flushall(self, async_op=False):
         """Same as :meth:`flushdb`: a cluster has only db 0."""
@@ -64,11 +76,21 @@ async def create_redis_cluster(startup_nodes: Sequence[Any], *,
                                **options: Any) -> RedisCluster:
     """Connect to a cluster and return ``cluster_commands_factory(cluster)`` (a RedisCluster by default).
 
-    The keywords are those of :class:`~aioredis_cy.cluster.Cluster`.
+    The keywords are those of :class:`~aioredis_cy.cluster.Cluster`. With ``client_cache``
+    (and ``protocol=3``) the client serves cacheable reads from the cache (see README, Cluster).
     """
     cluster = await create_cluster(startup_nodes, **options)
     factory = RedisCluster if cluster_commands_factory is None else cluster_commands_factory
-    return factory(cluster)
+    cache = cluster._client_cache
+    try:
+        redis = factory(cluster)
+        if cache is not None:
+            ClusterCachingFront(cache, cluster).attach(redis)
+    except BaseException:
+        cluster.close()
+        await cluster.wait_closed()
+        raise
+    return redis
 
 
 def is_redis_cluster(obj) -> bool:

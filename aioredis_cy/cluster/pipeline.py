@@ -12,6 +12,7 @@ A :class:`ClusterMultiExec` is one MULTI/EXEC block on the primary of one slot: 
 of every buffered command must hash to that slot, else nothing is sent.
 """
 import asyncio
+import contextlib
 import contextvars
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -26,6 +27,7 @@ from ..commands.transaction import (
     _outcome_of,
     _unwatch_pinned,
     _watch_pinned,
+    _with_cache,
     send_commands,
 )
 from ..errors import ReplyError
@@ -179,6 +181,18 @@ class _NodeBatch:
                     outcomes[at] = outcome
 
 
+@contextlib.contextmanager
+def _dropping_written(pipeline):
+    """With a client cache: drop what the buffered writes touch before sending and once done."""
+    front = pipeline._cache_front
+    written = front.before_batch(pipeline._commands) if front is not None else None
+    try:
+        yield
+    finally:
+        if front is not None:
+            front.after_batch(written)
+
+
 def _releaser(pool, conn):
     def release(_fut=None):
         pool.release(conn)
@@ -212,7 +226,8 @@ class ClusterPipeline(Pipeline):
             outcomes[index] = refusal
         pending = [index for index in range(len(records)) if index not in refused] if refused else \
             list(range(len(records)))
-        await _send_rounds(cluster, records, slots, pending, outcomes)
+        with _dropping_written(self):
+            await _send_rounds(cluster, records, slots, pending, outcomes)
         self._outcomes = settle_records(records, outcomes, None)
         self._convert()
 
@@ -330,6 +345,10 @@ class ClusterMultiExec(MultiExec):
             self._watched[1].release()
 
     async def _run(self) -> None:
+        with _dropping_written(self):
+            await self._run_block()
+
+    async def _run_block(self) -> None:
         for attempt in range(2):
             conn, release = await self._take_connection()
             try:
@@ -386,7 +405,7 @@ class ClusterTransactionsMixin:
 
     def pipeline(self):
         """A :class:`ClusterPipeline`: commands of any slots, sent per node in one go at ``execute()``."""
-        return ClusterPipeline(self._pool_or_conn, self.__class__)
+        return _with_cache(ClusterPipeline(self._pool_or_conn, self.__class__), self)
 
     def multi_exec(self):
         """A :class:`ClusterMultiExec`: one MULTI/EXEC block on the primary of one slot.
@@ -395,7 +414,7 @@ class ClusterTransactionsMixin:
         keys must be in the watched slot.
         """
         cluster = self._pool_or_conn
-        return ClusterMultiExec(cluster, self.__class__, watched=_current_watch(cluster))
+        return _with_cache(ClusterMultiExec(cluster, self.__class__, watched=_current_watch(cluster)), self)
 
     def watch(self, key, *keys):
         """WATCH keys of one slot on a connection of its primary, pinned to this task.
