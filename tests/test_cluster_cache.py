@@ -275,3 +275,27 @@ async def test_replica_reads_are_invalidated_by_the_replicas(create_redis_cluste
     assert all(await asyncio.gather(*(other.set(key, "new") for key in KEYS)))
     await _until(lambda: cache.entries == 0, "the replicas' invalidations")
     assert await _get_all(redis, KEYS) == ["new"] * len(KEYS)
+
+
+async def test_killed_primary_drops_its_entries(spare_cluster_client, spare_redis_cluster):
+    """SIGKILL of a primary: the entries its connections read go at once (its connections are
+    lost), the other nodes' stay; once its replica took over, its keys are read there again."""
+    servers = spare_redis_cluster
+    cache = ClientCache()
+    redis = await spare_cluster_client(protocol=3, client_cache=cache, retry_max_delay=0.5, max_attempts=40)
+    assert all(await asyncio.gather(*(redis.set(key, key) for key in KEYS)))
+    assert await _get_all(redis, KEYS) == KEYS
+    victim = servers.primaries()[0]
+    state = redis.connection.get_cluster_state()
+    lost = [key for key in KEYS if state.slot_master(key_slot(key.encode())).addr == victim.tcp_address]
+    assert int(servers.cli(victim, "wait", 1, 5000)) >= 1   # its replica has every key
+    victim.kill()
+    try:
+        await _until(lambda: cache.entries == len(KEYS) - len(lost), "the killed node's entries dropped")
+        hits = cache.hits
+        kept = [key for key in KEYS if key not in lost]
+        assert await _get_all(redis, kept) == kept and cache.hits == hits + len(kept)
+        assert await _get_all(redis, lost) == lost   # retried until the replica took over
+    finally:
+        victim.start()   # it rejoins as a replica of the new primary
+        await asyncio.to_thread(servers.wait_stable)

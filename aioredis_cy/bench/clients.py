@@ -117,7 +117,7 @@ class AioredisApi(Client):
 
     async def open_cluster(self, startup_nodes):
         # One shared pool per node: concurrent calls pipeline on its connection.
-        self.redis = await self.module.create_redis_cluster(list(startup_nodes))
+        self.redis = await self.module.create_redis_cluster(list(startup_nodes), **self.options)
         self.opened.append(self.redis)
 
 
