@@ -10,6 +10,7 @@ import asyncio
 import pytest
 
 import aioredis_cy
+from aioredis_cy.cluster import command_info
 from aioredis_cy.cluster.keys import KEYLESS, slot_of, static_keys
 
 TAGS = [f"{{t{i}}}" for i in range(120)]
@@ -136,3 +137,15 @@ async def test_pipeline_with_a_command_missing_from_the_table(create_redis_clust
         pipe.bitop_not(f"{tag}dst", f"{tag}src")   # BITOP
         pipe.get(f"{tag}dst")
     assert await pipe.execute() == [True, 1, b"\xf0"] * len(TAGS)
+
+
+async def test_learned_commands_are_bounded(create_redis_cluster, monkeypatch):
+    monkeypatch.setattr(command_info, "LIMIT", 2)
+    redis = await create_redis_cluster()
+    learned = redis.connection._server_commands
+    await redis.execute("BITOP", "OR", "{a}dst", "{a}src")
+    await redis.execute("LCS", "{a}dst", "{a}src")
+    assert learned.cached(b"bitop") is not None
+    assert await redis.execute("BITFIELD_RO", "{a}dst", "GET", "u8", 0) == [0]
+    assert learned.cached(b"bitop") is None   # the oldest answer made room
+    assert learned.cached(b"lcs").read_only and learned.cached(b"bitfield_ro").read_only
