@@ -186,6 +186,7 @@ cdef class Relay:
             source.cancel()
 
 
+@cython.final   # its cdef methods are plain C calls the compiler may inline
 cdef class Router:
     """Slot -> pool tables and the fast path of ``Cluster.execute``.
 
@@ -255,8 +256,8 @@ cdef class Router:
                 return (<tuple>replicas)[self.counter % len(<tuple>replicas)]
         return self.slot_pools[slot]
 
-    cdef Relay new_relay(self, object converter, object command, tuple args, dict kwargs, int slot,
-                         Route route):
+    cdef inline Relay new_relay(self, object converter, object command, tuple args, dict kwargs, int slot,
+                                Route route):
         """A Relay for one command (its target future is made by whoever sends it)."""
         cdef Relay relay = Relay.__new__(Relay)
         relay.converter = converter
@@ -347,7 +348,7 @@ cdef class Router:
         free.rotate(-1)
         return self.queue_on(conn, relay, args, encoding)
 
-    cdef bint queue_on(self, object conn, Relay relay, tuple args, object encoding) except -1:
+    cdef inline bint queue_on(self, object conn, Relay relay, tuple args, object encoding) except -1:
         """Queue the command on ``conn`` with ``relay`` as its sink; False (nothing sent) when the
         connection is not a plain one or is closed."""
         cdef CoreProtocol protocol

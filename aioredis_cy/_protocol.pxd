@@ -118,6 +118,7 @@ cdef class CoreProtocol:
         # RESP3 (after HELLO 3): push frames are routed by dispatch_push, never queued.
         readonly int protocol_version   # 2 or 3, fixed before the transport connects
         bint resp3
+        bint resp2_shapes    # RESP3 replies in RESP2 shapes (all but native_types): waiters get a shape
         bint normalise       # a reader that cannot give RESP2 shapes itself: resolve reshapes
         object push_handler  # called with each push that is not pub/sub, or None
         object lost_handler  # called once at EOF, close or loss (whichever comes first), or None

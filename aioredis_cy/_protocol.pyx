@@ -617,25 +617,44 @@ cdef object reshape(object reply, ReplyShape shape):
 cdef object decode_reply(object reply, object encoding):
     """Decode bytes in a reply tree (used with readers that do not decode themselves).
 
-    The lists are decoded in place, walked with an explicit stack: no recursion however
-    deep the reply nests, and each element is visited once.
+    Lists are decoded in place (maps, in native RESP3 replies, are rebuilt with decoded
+    keys), walked with an explicit stack: no recursion however deep the reply nests, and
+    each element is visited once.
     """
     cdef list todo, items
     cdef Py_ssize_t i
     if PyBytes_Check(reply):
         return (<bytes>reply).decode(encoding)
-    if not PyList_CheckExact(reply):
-        return reply
-    todo = [reply]
+    todo = []
+    reply = decoded_item(reply, encoding, todo)
     while todo:
-        items = <list>todo.pop()
-        for i in range(len(items)):
-            item = items[i]
-            if PyBytes_Check(item):
-                items[i] = (<bytes>item).decode(encoding)
-            elif PyList_CheckExact(item):
-                todo.append(item)
+        container = todo.pop()
+        if PyList_CheckExact(container):
+            items = <list>container
+            for i in range(len(items)):
+                items[i] = decoded_item(items[i], encoding, todo)
+        else:
+            for key, item in (<dict>container).items():
+                (<dict>container)[key] = decoded_item(item, encoding, todo)
     return reply
+
+
+cdef inline object decoded_item(object item, object encoding, list todo):
+    """``item`` decoded if it is bytes; a list or map (its copy with decoded keys) goes on ``todo``."""
+    if PyBytes_Check(item):
+        return (<bytes>item).decode(encoding)
+    if PyDict_Check(item):
+        item = decoded_keys(<dict>item, encoding)
+    elif not PyList_CheckExact(item):
+        return item
+    todo.append(item)
+    return item
+
+
+cdef dict decoded_keys(dict mapping, object encoding):
+    """A copy of ``mapping`` with its bytes keys decoded (its values still to decode)."""
+    return {(<bytes>key).decode(encoding) if PyBytes_Check(key) else key: value
+            for key, value in mapping.items()}
 
 
 cdef object double_text(double value):
@@ -738,6 +757,7 @@ cdef class CoreProtocol:
         self.unset_marker = None
         self.protocol_version = 2
         self.resp3 = False
+        self.resp2_shapes = False
         self.normalise = False
         self.push_handler = None
         self.lost_handler = None
@@ -753,24 +773,34 @@ cdef class CoreProtocol:
         self.not_enough = not_enough
         self.fast_reader = reader if isinstance(reader, Reader) else None
 
-    def set_protocol_version(self, int version):
+    def set_protocol_version(self, int version, bint native_types=False):
         """Speak RESP ``version`` (2 or 3) from the first reply on; set before connecting.
 
         Under 3, replies keep the shapes RESP2 gives (see ``Reader.set_resp2_shapes``):
         our readers shape them as they parse, other readers' replies are reshaped here.
+        With ``native_types`` (3 only) they come as the reader builds them: maps as
+        dicts, doubles as floats, booleans as bools.
         """
         if version != 2 and version != 3:
             raise ValueError(f"protocol must be 2 or 3, got {version!r}")
+        if native_types and version != 3:
+            raise ValueError("native reply types need protocol=3 (RESP3)")
         self.protocol_version = version
         self.resp3 = version == 3
+        self.resp2_shapes = self.resp3 and not native_types
         self.normalise = False
         if self.fast_reader is not None:
             self.fast_reader.raw_pushes = self.resp3
         set_shapes = getattr(self.reader, "set_resp2_shapes", None)
         if set_shapes is not None:
-            set_shapes(self.resp3)
-        elif self.resp3:
+            set_shapes(self.resp2_shapes)
+        elif self.resp2_shapes:
             self.normalise = True
+
+    @property
+    def native_types(self):
+        """True when RESP3 replies keep their own types (see ``set_protocol_version``)."""
+        return self.resp3 and not self.resp2_shapes
 
     def set_push_handler(self, handler):
         """Call ``handler(frame)`` with each RESP3 push that is not pub/sub (None: drop them).
@@ -1029,7 +1059,7 @@ cdef class CoreProtocol:
                 refused[index] = exc
             else:
                 waiter = self.push_waiter(batch, encoding, kind, arg, item.converter)
-                if self.resp3:
+                if self.resp2_shapes:
                     waiter.shape = resp3_shape(command)
                 batch.expected += 1
                 if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
@@ -1080,7 +1110,7 @@ cdef class CoreProtocol:
             raise
         future = self.new_future() if sink is None else sink
         waiter = self.push_waiter(future, encoding, kind, arg, converter)
-        if self.resp3:
+        if self.resp2_shapes:
             waiter.shape = resp3_shape(command)
         if self.out.length >= EAGER_WRITE_SIZE and not self.writing_paused:
             self.flush()

@@ -63,9 +63,9 @@ async def open_unix_connection(path: str, *, ssl=None, protocol_factory=RedisPro
     return await loop.create_unix_connection(protocol_factory, path, ssl=ssl, **kwargs)
 
 
-def _protocol_factory(parser, version):
-    """A factory of protocols whose reader is attached (and RESP version set) before the
-    transport connects.
+def _protocol_factory(parser, version, native_types):
+    """A factory of protocols whose reader is attached (and RESP version and reply types
+    set) before the transport connects.
 
     The server may speak first (``-ERR max number of clients reached`` on accept),
     before the connection object exists.
@@ -73,7 +73,7 @@ def _protocol_factory(parser, version):
     def make():
         protocol = RedisProtocol()
         protocol.attach_reader(*_make_reader(parser))
-        protocol.set_protocol_version(version)
+        protocol.set_protocol_version(version, native_types)
         return protocol
 
     return make
@@ -158,6 +158,18 @@ def _check_protocol(protocol: Any) -> int:
     return int(protocol)
 
 
+def _check_resp3_types(resp3_types: Any, version: int) -> bool:
+    """True for ``resp3_types="native"``, False for None or "resp2"; ValueError for anything
+    else, or for "native" without protocol=3."""
+    if resp3_types is None or resp3_types == "resp2":
+        return False
+    if resp3_types != "native":
+        raise ValueError(f'resp3_types must be "resp2" or "native", got {resp3_types!r}')
+    if version != 3:
+        raise ValueError('resp3_types="native" needs protocol=3 (RESP3)')
+    return True
+
+
 async def _hello(conn: RedisConnection, protocol: Any, password: Optional[str], username: Optional[str],
                  name: Optional[str]) -> None:
     """The RESP3 handshake: one ``HELLO 3`` carrying AUTH and SETNAME as needed.
@@ -199,7 +211,8 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
                             loop: Any = None, timeout: Optional[float] = None,
                             connection_cls: Optional[type[RedisConnection]] = None,
                             username: Optional[str] = None, name: Optional[str] = None,
-                            protocol: Optional[int] = None) -> RedisConnection:
+                            protocol: Optional[int] = None,
+                            resp3_types: Optional[str] = None) -> RedisConnection:
     """Connect to Redis and return a ``RedisConnection`` (or ``connection_cls``) instance.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a ``redis://``,
@@ -211,7 +224,10 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
     ``protocol=3`` (or ``?protocol=3`` in the URI; None means 2) speaks RESP3, Redis 6+:
     the handshake is one ``HELLO 3`` carrying AUTH and SETNAME, replies keep their RESP2
     shapes and pushes go to the pub/sub channels or to
-    :meth:`RedisConnection.set_push_handler` (see README, RESP3).
+    :meth:`RedisConnection.set_push_handler` (see README, RESP3). With
+    ``resp3_types="native"`` (protocol=3 only) replies keep the RESP3 types instead: maps
+    as dicts, doubles as floats, booleans as bools; for code that calls ``execute()``
+    itself (the command methods of :class:`~aioredis_cy.Redis` refuse such a connection).
     ``loop`` is accepted for compatibility and ignored.
     """
     if connection_cls is None:
@@ -224,6 +240,7 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
     if isinstance(address, str):
         address = _merge_uri_options(address, settings)
     version = _check_protocol(settings["protocol"])
+    native_types = _check_resp3_types(resp3_types, version)
     db = settings["db"]
     if db is not None and (isinstance(db, bool) or not isinstance(db, int) or db < 0):
         raise ValueError(f"db must be a non-negative int, got {db!r}")
@@ -232,7 +249,7 @@ async def create_connection(address: Address, *, db: Optional[int] = None, passw
         codecs.lookup(settings["encoding"])
     ssl = _ssl_context(settings["ssl"])
 
-    factory = _protocol_factory(parser, version)
+    factory = _protocol_factory(parser, version, native_types)
 
     async def connect():
         if isinstance(address, str):
@@ -423,6 +440,12 @@ class RedisConnection(AbcConnection):
     def protocol_version(self) -> int:
         """The RESP version spoken: 2, or 3 after the HELLO 3 handshake."""
         return self._protocol.protocol_version
+
+    @property
+    def resp3_types(self) -> str:
+        """``"native"`` when RESP3 replies keep their own types, else ``"resp2"`` (the shapes
+        RESP2 gives)."""
+        return "native" if self._protocol.native_types else "resp2"
 
     @property
     def address(self) -> Any:

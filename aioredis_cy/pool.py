@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Deque, Dict, List, NoReturn, Optional, Se
 from ._cache_client import track_connection
 from ._typing import Address, Arg, SSLOption
 from .abc import AbcConnection, AbcPool
-from .connection import _check_protocol, _merge_uri_options, create_connection
+from .connection import _check_protocol, _check_resp3_types, _merge_uri_options, create_connection
 from .errors import ConnectionClosedError, MaxClientsError, PoolClosedError, RedisError, ReplyError
 from .util import _check_positive_timeout, _check_subclass, _CoercedKeysView, _convert_later
 
@@ -171,7 +171,8 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
                       name: Optional[str] = None,
                       health_check_interval: Optional[float] = None,
                       protocol: Optional[int] = None,
-                      client_cache: Optional[ClientCache] = None) -> ConnectionsPool:
+                      client_cache: Optional[ClientCache] = None,
+                      resp3_types: Optional[str] = None) -> ConnectionsPool:
     """Create a pool (``pool_cls``, ConnectionsPool by default) and open ``minsize`` connections.
 
     ``address`` is a ``(host, port)`` pair, a unix socket path or a URI whose options
@@ -179,7 +180,8 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
     ``name`` is sent as ``CLIENT SETNAME`` on every connection the pool opens; with
     ``health_check_interval`` (seconds), a connection idle that long is PINGed before
     it is handed out or used, and dropped if the PING fails. ``protocol=3`` makes every
-    connection speak RESP3 (see :func:`~aioredis_cy.create_connection`).
+    connection speak RESP3 (see :func:`~aioredis_cy.create_connection`, also for
+    ``resp3_types``).
     With ``client_cache`` (a :class:`~aioredis_cy.ClientCache`), every connection turns
     server-assisted tracking on as it opens and routes its invalidations to the cache;
     reads are only cached through :func:`~aioredis_cy.create_redis_pool`'s client.
@@ -199,7 +201,7 @@ async def create_pool(address: Address, *, db: Optional[int] = None, password: O
         create_connection_timeout = settings["timeout"]
     extra: Dict[str, Any] = {name_: value for name_, value in (
         ("username", username), ("name", name), ("health_check_interval", health_check_interval),
-        ("protocol", protocol), ("client_cache", client_cache))
+        ("protocol", protocol), ("client_cache", client_cache), ("resp3_types", resp3_types))
         if value is not None}
     pool = pool_cls(address, db, password, encoding, minsize=minsize, maxsize=maxsize, ssl=ssl, parser=parser,
                     create_connection_timeout=create_connection_timeout, connection_cls=connection_cls,
@@ -228,7 +230,7 @@ class ConnectionsPool(AbcPool):
                  connection_cls: Optional[type[RedisConnection]] = None, loop: Any = None,
                  username: Optional[str] = None, name: Optional[str] = None,
                  health_check_interval: Optional[float] = None, protocol: Optional[int] = None,
-                 client_cache: Optional[ClientCache] = None) -> None:
+                 client_cache: Optional[ClientCache] = None, resp3_types: Optional[str] = None) -> None:
         _check_size("minsize", minsize, 0)
         _check_size("maxsize", maxsize, 1)
         if minsize > maxsize:
@@ -249,6 +251,7 @@ class ConnectionsPool(AbcPool):
         self._connection_cls = connection_cls
         self._name = name
         self._protocol_version = _check_protocol(protocol)
+        self._resp3_types = "native" if _check_resp3_types(resp3_types, self._protocol_version) else "resp2"
         _check_positive_timeout(health_check_interval, "health_check_interval")
         self._health_check_interval = health_check_interval
         self._client_cache = client_cache
@@ -312,6 +315,11 @@ class ConnectionsPool(AbcPool):
     def encoding(self) -> Optional[str]:
         """Current set codec or None."""
         return self._encoding
+
+    @property
+    def resp3_types(self) -> str:
+        """The reply types of the pool's connections: ``"resp2"`` shapes or ``"native"``."""
+        return self._resp3_types
 
     @property
     def closed(self) -> bool:
@@ -733,7 +741,8 @@ class ConnectionsPool(AbcPool):
                 self._address, db=self._db, password=self._password, ssl=self._ssl,
                 encoding=self._encoding, parser=self._parser_class,
                 timeout=self._create_connection_timeout, connection_cls=self._connection_cls,
-                username=self._username, name=self._name, protocol=self._protocol_version)
+                username=self._username, name=self._name, protocol=self._protocol_version,
+                resp3_types=self._resp3_types)
             if self._password is None and not self._db and self._name is None and self._protocol_version == 2:
                 await _checked(conn)   # no handshake reply told us the server took it
             if self._client_cache is not None:

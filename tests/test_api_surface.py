@@ -29,12 +29,13 @@ ALLOWED_EXTENSIONS = {
     "Channel.__init__": {"maxsize"},
     "Receiver.__init__": {"maxsize"},
     # ACL user names (Redis 6+), the client name sent at connect, the pools' idle health check.
-    # protocol=3: RESP3, and the client-side cache (issue 13; the pool turns tracking on for it).
-    "aioredis_cy.create_connection": {"username", "name", "protocol"},
-    "aioredis_cy.create_pool": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
+    # protocol=3: RESP3, and the client-side cache (issue 13; the pool turns tracking on for it);
+    # resp3_types="native" on the connection-level factories (execute() only, no command methods).
+    "aioredis_cy.create_connection": {"username", "name", "protocol", "resp3_types"},
+    "aioredis_cy.create_pool": {"username", "name", "health_check_interval", *_RESP3_EXTRAS, "resp3_types"},
     "aioredis_cy.create_redis": {"username", "name", *_RESP3_EXTRAS},
     "aioredis_cy.create_redis_pool": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
-    "ConnectionsPool.__init__": {"username", "name", "health_check_interval", *_RESP3_EXTRAS},
+    "ConnectionsPool.__init__": {"username", "name", "health_check_interval", *_RESP3_EXTRAS, "resp3_types"},
     "Redis.auth": {"username"},
     "RedisConnection.auth": {"username"},
     "ConnectionsPool.auth": {"username"},

@@ -226,3 +226,22 @@ async def test_failover_drops_the_old_primarys_entries(spare_cluster_client, spa
     values = await _get_all(redis, KEYS)
     assert [values[KEYS.index(key)] for key in moving] == ["new"] * len(moving)
     await asyncio.to_thread(servers.wait_stable)
+
+
+async def test_replica_reads_are_invalidated_by_the_replicas(create_redis_cluster, redis_cluster_servers):
+    """With read_from_replicas the entries come from replicas, which track and invalidate them too
+    (as they apply the primary's writes)."""
+    servers = redis_cluster_servers
+    cache = ClientCache()
+    redis = await create_redis_cluster(read_from_replicas=True, protocol=3, client_cache=cache)
+    other = await create_redis_cluster()
+    assert all(await asyncio.gather(*(other.set(key, "old") for key in KEYS)))
+    await other.wait(1, 1000)
+    replicas = [node for node in servers.running() if node not in servers.primaries()]
+    before = sum(servers.commandstats(node).get("get", 0) for node in replicas)
+    assert await _get_all(redis, KEYS) == ["old"] * len(KEYS)
+    assert sum(servers.commandstats(node).get("get", 0) for node in replicas) - before == len(KEYS)
+    assert cache.entries == len(KEYS)
+    assert all(await asyncio.gather(*(other.set(key, "new") for key in KEYS)))
+    await _until(lambda: cache.entries == 0, "the replicas' invalidations")
+    assert await _get_all(redis, KEYS) == ["new"] * len(KEYS)

@@ -235,6 +235,61 @@ async def test_commands_keep_resp2_shapes(create_connection, parser):
     assert results[1][1] == [b"f1", b"v1", b"f2", b"v2"]
 
 
+# ---------------------------------------------------------------------------- native types (opt-in)
+
+NATIVE_DEBUG = {"double": 3.141, "true": True, "false": False, "map": {0: False, 1: True, 2: False},
+                "bignum": 1234567999999999999999999999999999999}
+
+
+async def test_debug_protocol_types_native(create_connection, debug_server, parser):
+    """With resp3_types="native", each RESP3 type keeps its Python type (sets stay lists)."""
+    native = await create_connection(debug_server.tcp_address, protocol=3, resp3_types="native")
+    resp2 = await create_connection(debug_server.tcp_address)
+    assert native.resp3_types == "native" and resp2.resp3_types == "resp2"
+    types = [t for t in DEBUG_TYPES if not (t == "attrib" and is_hiredis(parser))]
+    for kind in types:
+        expected = NATIVE_DEBUG.get(kind) if kind in NATIVE_DEBUG else \
+            await resp2.execute("DEBUG", "PROTOCOL", kind)
+        if kind == "bignum" and is_hiredis(parser):
+            expected = str(expected).encode()   # hiredis gives big numbers as their text (documented)
+        got = await native.execute("DEBUG", "PROTOCOL", kind)
+        assert got == expected and type(got) is type(expected), kind
+
+
+async def test_commands_native_types(create_connection, create_pool, parser):
+    conn = await create_connection(protocol=3, resp3_types="native")
+    pool = await create_pool(protocol=3, resp3_types="native", minsize=1, maxsize=2)
+    assert pool.resp3_types == "native"
+    await fill_shape_keys(conn)
+    for target in (conn, pool):
+        assert await target.execute("HGETALL", "shape:h") == {b"f1": b"v1", b"f2": b"v2"}
+        assert await target.execute("HGETALL", "shape:h", encoding="utf-8") == {"f1": "v1", "f2": "v2"}
+        assert await target.execute("ZSCORE", "shape:z", "m1") == 1.5
+        assert await target.execute("ZRANGE", "shape:z", 0, 1, "WITHSCORES") == [
+            [b"m0", float("-inf")], [b"m3", 0.1]]
+        assert await target.execute("CONFIG", "GET", "maxmemory", encoding="utf-8") == {"maxmemory": "0"}
+        streams = await target.execute("XREAD", "STREAMS", "shape:x", 0, encoding="utf-8")
+        assert streams == {"shape:x": [["1-1", ["f", "v"]]]}
+    conn.execute("MULTI")
+    conn.execute("HGETALL", "shape:h", encoding="utf-8")
+    conn.execute("ZSCORE", "shape:z", "m1")
+    assert await conn.execute("EXEC") == [{"f1": "v1", "f2": "v2"}, 1.5]
+
+
+async def test_native_types_only_where_asked(create_connection, server):
+    # Checked before connecting: nothing listens on port 1.
+    for create in (aioredis_cy.create_connection, aioredis_cy.create_pool):
+        with pytest.raises(ValueError, match="needs protocol=3"):
+            await create(("127.0.0.1", 1), resp3_types="native")
+        with pytest.raises(ValueError, match="resp3_types must be"):
+            await create(("127.0.0.1", 1), protocol=3, resp3_types="dict")
+    native = await create_connection(protocol=3, resp3_types="native")
+    with pytest.raises(ValueError, match="execute"):
+        aioredis_cy.Redis(native)   # the command methods' converters expect the default shapes
+    default = await create_connection(protocol=3, resp3_types="resp2")
+    assert default.resp3_types == "resp2" and await default.execute("HGETALL", "shape:none") == []
+
+
 async def redis_calls(redis):
     """What a few command methods return (their converters expect RESP2 shapes)."""
     await fill_shape_keys(redis)

@@ -72,6 +72,9 @@ class Redis(GenericCommandsMixin, StringCommandsMixin,
 
     @_pool_or_conn.setter
     def _pool_or_conn(self, pool_or_conn: Any) -> None:
+        if getattr(pool_or_conn, "resp3_types", "resp2") != "resp2":
+            raise ValueError('the command methods convert replies of the default shapes: a connection or '
+                             'pool with resp3_types="native" is for execute() only')
         self.__pool_or_conn = pool_or_conn
         if pool_or_conn is not None and type(self).execute is Redis.execute:
             # Commands call the connection's (or pool's) execute directly: no extra frame.
