@@ -13,6 +13,8 @@ import aioredis_cy
 from aioredis_cy.cluster import command_info
 from aioredis_cy.cluster.keys import KEYLESS, slot_of, static_keys
 
+from .helpers import open_replica_pools
+
 TAGS = [f"{{t{i}}}" for i in range(120)]
 
 
@@ -120,6 +122,7 @@ async def test_learned_read_only_command_reads_from_replicas(create_redis_cluste
     await asyncio.gather(*(redis.mset(f"{tag}a", "abcde", f"{tag}b", "abxde") for tag in TAGS))
     for primary in cluster.primaries():
         assert int(cluster.cli(primary, "wait", 1, 5000)) == 1
+    await open_replica_pools(redis)
     before = {node.port: stats(cluster, node, "lcs")[0] for node in cluster.running()}
     results = await asyncio.gather(*(redis.execute("LCS", f"{tag}a", f"{tag}b") for tag in TAGS))
     assert results == [b"abde"] * len(TAGS)
