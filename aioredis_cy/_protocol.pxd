@@ -39,6 +39,9 @@ cdef class Waiter:
     cdef int group          # subscribe waiters: this one and those after it from the same command
 
 
+cdef class BufferedMethod
+
+
 cdef class CommandRecorder:
     # A pipeline's stand-in connection: records BufferedCommands; registers its methods' results.
     cdef readonly list records
@@ -51,13 +54,18 @@ cdef class CommandRecorder:
     cdef object track
 
     cdef BufferedCommand record(self, object command, tuple args, object encoding, object converter)
-    cdef object call(self, object method, tuple args, dict kwargs)
+    cdef object call(self, object method, tuple args, dict kwargs, BufferedMethod shortcut)
 
 
 cdef class BufferedMethod:
     # A pipeline's command method: CommandRecorder.call around the client's method.
     cdef CommandRecorder recorder
     cdef object method
+    # Set by ``records_only``: what the stock method records for ``argc`` positional arguments.
+    cdef object command
+    cdef Py_ssize_t argc
+    cdef object encoding
+    cdef object converter
 
 
 cdef class BatchReplies:

@@ -217,10 +217,12 @@ cdef class CommandRecorder:
         """``execute`` whose future gets ``converter(reply)`` (QUEUED and errors pass through)."""
         return self.record(command, args, encoding, converter)
 
-    cdef object call(self, object method, tuple args, dict kwargs):
+    cdef object call(self, object method, tuple args, dict kwargs, BufferedMethod shortcut):
         """Call a command method of the pipeline; register and return what it returned.
 
-        As in 1.x, the error of a call that fails goes into the future it returns.
+        With a ``shortcut`` (see ``BufferedMethod.records_only``) the command is recorded
+        as the method would record it, without running the method. As in 1.x, the error
+        of a call that fails goes into the future it returns.
         """
         cdef Py_ssize_t count
         cdef BufferedCommand failed
@@ -230,7 +232,10 @@ cdef class CommandRecorder:
         if count != self.owned:   # recorded through ``.connection`` since the last call
             self.direct.extend(self.records[self.owned:])
         try:
-            result = PyObject_Call(method, args, kwargs)
+            if shortcut is not None:
+                result = self.record(shortcut.command, args, shortcut.encoding, shortcut.converter)
+            else:
+                result = PyObject_Call(method, args, kwargs)
         except Exception as exc:
             if self.loop is None:
                 self.loop = asyncio.get_running_loop()
@@ -253,8 +258,19 @@ cdef class BufferedMethod:
         self.recorder = recorder
         self.method = method
 
+    def records_only(self, command, Py_ssize_t argc, encoding, converter):
+        """Declare that the method, called with ``argc`` positional arguments and no keyword,
+        only records ``command`` with them (with ``encoding`` and ``converter``): such calls
+        then record it directly, in C, and the others still run the method."""
+        self.command = command
+        self.argc = argc
+        self.encoding = encoding
+        self.converter = converter
+
     def __call__(self, *args, **kwargs):
-        return self.recorder.call(self.method, args, kwargs)
+        if self.command is not None and not kwargs and len(args) == self.argc:
+            return self.recorder.call(self.method, args, None, self)
+        return self.recorder.call(self.method, args, kwargs, None)
 
     @property
     def __wrapped__(self):

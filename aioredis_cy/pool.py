@@ -449,12 +449,19 @@ class ConnectionsPool(AbcPool):
             self._give_back(conn)
             return await fut
         try:
-            return await fut
+            reply = await fut
         except asyncio.CancelledError:
-            _close_after(conn, earlier)   # still blocked on the server: never reuse it
+            # Still blocked on the server: never reused, and closed only once the replies
+            # owed to others on it are in (closing it now would fail their commands).
+            self._used.discard(conn)
+            self._releasing.discard(conn)
+            self._drop(conn, after=earlier)
             raise
-        finally:
+        except BaseException:
             self._finish_release(conn)
+            raise
+        self._finish_release(conn)
+        return reply
 
     async def _wait_execute_pubsub(self, command, channels):
         conn = await self._take_connection()
@@ -762,8 +769,9 @@ class ConnectionsPool(AbcPool):
             raise PoolClosedError("Pool is closed")
         return conn
 
-    def _drop(self, conn) -> None:
-        """Close a connection that is no longer wanted; it stops counting at once."""
+    def _drop(self, conn, after: Optional[asyncio.Future] = None) -> None:
+        """Close a connection that is no longer wanted (once ``after`` is done, if given);
+        it stops counting at once."""
         try:
             self._free.remove(conn)
         except ValueError:
@@ -771,7 +779,7 @@ class ConnectionsPool(AbcPool):
         if conn in self._conns:
             self._conns.discard(conn)
             self._closing.add(conn)   # until its watcher sees it closed
-        conn.close()
+        _close_after(conn, after)
 
     def _forget(self, conn, watcher: asyncio.Future) -> None:
         """Called when a connection has closed: it no longer counts, a place is free."""

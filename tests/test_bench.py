@@ -5,6 +5,7 @@ run, with the reason, and every one that is installed runs every workload it can
 """
 import asyncio
 import dataclasses
+import gc
 import json
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from aioredis_cy.bench.clients import CLIENT_NAMES, find_clients
-from aioredis_cy.bench.workloads import QUICK, Env, all_workloads
+from aioredis_cy.bench.workloads import PREFIX, QUICK, SMALL_VALUE, Env, _tasks_over_keys, all_workloads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,3 +127,45 @@ def test_cluster_workloads_need_a_cluster_with_url(server):
                    "--loops", "asyncio")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "cluster.get: not run: no cluster" in result.stdout
+
+
+CLUSTER_PEERS = ("redis-py", "coredis", "valkey-glide")
+
+
+@pytest.mark.parametrize("name", CLUSTER_PEERS)
+@pytest.mark.filterwarnings("ignore:Unclosed <MemoryObject:ResourceWarning")  # coredis 6.9's cluster client
+async def test_a_cluster_peer_reaches_every_primary_from_one_startup_node(name, redis_cluster_servers):
+    found, missing = find_clients([name])
+    if not found:
+        assert "Error: " in missing[name]
+        pytest.skip(f"{name} not installed: {missing[name]}")
+    cluster = redis_cluster_servers
+    primaries = cluster.primaries()
+    before = [cluster.commandstats(node) for node in primaries]
+    keys = [f"{PREFIX}peer:{index}" for index in range(300)]
+    client = found[0].create()
+    await client.open_cluster(cluster.addresses[:1])
+    try:
+        await client.batch([("set", [(key, SMALL_VALUE) for key in keys])])
+        await client.pipeline([("get", [(key,) for key in keys])], False)
+        await _tasks_over_keys(client, keys)
+        assert await client.command("get")(keys[-1]) == SMALL_VALUE
+    finally:
+        await client.close()
+        gc.collect()  # what the client left unclosed warns here, in its own test
+    for node, stats in zip(primaries, before):
+        after = cluster.commandstats(node)
+        assert after.get("set", 0) - stats.get("set", 0) >= 50, node.name  # about 100 each
+        assert after.get("get", 0) - stats.get("get", 0) >= 100, node.name
+
+
+def test_a_missing_cluster_peer_is_listed_not_run(monkeypatch):
+    for module in ("coredis", "glide"):
+        monkeypatch.setitem(sys.modules, module, None)
+    found, missing = find_clients(["aioredis_cy", "coredis", "valkey-glide"])
+    env = Env("redis://localhost", found, {"asyncio": asyncio.new_event_loop}, QUICK, None, [("x", 1)])
+    cluster = [workload for workload in all_workloads() if workload.id.startswith("cluster.")]
+    assert cluster and all([c.client for c in w.contenders(env)] == ["aioredis_cy"] for w in cluster)
+    assert set(missing) == {"coredis", "valkey-glide"}
+    assert "Error: import of coredis halted" in missing["coredis"]
+    assert "pip install valkey-glide" in missing["valkey-glide"]

@@ -76,6 +76,9 @@ async def test_hot_reads_are_hits_on_every_node(create_redis_cluster, redis_clus
         assert await redis.hgetall("cc:hash", encoding="utf-8") == {"field": "value"}   # RESP2 shape
     assert cache.hits == 3 * len(KEYS) + 2
     assert _server_gets(redis_cluster_servers) - gets == len(KEYS)   # each key read from the server once
+    with redis.cache_disabled():
+        assert await redis.get(KEYS[0]) == KEYS[0].encode()
+    assert cache.hits == 3 * len(KEYS) + 2
     for node in redis_cluster_servers.primaries():   # tracking is on where the keys were read
         assert any("flags=t" in line for line in redis_cluster_servers.clients(node))
 
@@ -177,6 +180,33 @@ async def test_moved_slot_drops_its_entries(create_redis_cluster, redis_cluster_
             await asyncio.to_thread(servers.move_slot, slot, target, source)
 
 
+async def test_read_redirected_by_ask_is_not_stored(create_redis_cluster, redis_cluster_servers):
+    """During a migration a read answered ASK gets its value from the importing node, unstored:
+    the connection it was marked on did not read it."""
+    servers = redis_cluster_servers
+    redis, cache = await _cached(create_redis_cluster)
+    key = "{ccask}.a"
+    slot = key_slot(key.encode())
+    source = servers.owner_of(slot)
+    target = _other_primary(servers, source)
+    assert await redis.set(key, "value")
+    await asyncio.to_thread(servers.begin_migration, slot, source, target)
+    try:
+        servers.cli(source, "migrate", "127.0.0.1", target.port, "", 0, 5000, "keys", key)
+        for _ in range(2):
+            assert await redis.get(key, encoding="utf-8") == "value"   # ASK, then ASKING + GET on target
+        assert (cache.entries, cache.hits) == (0, 0)
+        await asyncio.to_thread(servers.finish_migration, slot, source, target)
+        assert await redis.get(key, encoding="utf-8") == "value"   # MOVED: not stored either
+        assert await redis.get(key, encoding="utf-8") == "value"   # read on the new owner: stored
+        assert await redis.get(key, encoding="utf-8") == "value"
+        assert (cache.entries, cache.hits) == (1, 1)
+    finally:
+        if servers.owner_of(slot) is source:
+            await asyncio.to_thread(servers.finish_migration, slot, source, target)
+        await asyncio.to_thread(servers.move_slot, slot, target, source)
+
+
 async def test_lost_connections_drop_what_they_read(create_redis_cluster, redis_cluster_servers):
     servers = redis_cluster_servers
     redis, cache = await _cached(create_redis_cluster)
@@ -245,3 +275,27 @@ async def test_replica_reads_are_invalidated_by_the_replicas(create_redis_cluste
     assert all(await asyncio.gather(*(other.set(key, "new") for key in KEYS)))
     await _until(lambda: cache.entries == 0, "the replicas' invalidations")
     assert await _get_all(redis, KEYS) == ["new"] * len(KEYS)
+
+
+async def test_killed_primary_drops_its_entries(spare_cluster_client, spare_redis_cluster):
+    """SIGKILL of a primary: the entries its connections read go at once (its connections are
+    lost), the other nodes' stay; once its replica took over, its keys are read there again."""
+    servers = spare_redis_cluster
+    cache = ClientCache()
+    redis = await spare_cluster_client(protocol=3, client_cache=cache, retry_max_delay=0.5, max_attempts=40)
+    assert all(await asyncio.gather(*(redis.set(key, key) for key in KEYS)))
+    assert await _get_all(redis, KEYS) == KEYS
+    victim = servers.primaries()[0]
+    state = redis.connection.get_cluster_state()
+    lost = [key for key in KEYS if state.slot_master(key_slot(key.encode())).addr == victim.tcp_address]
+    assert int(servers.cli(victim, "wait", 1, 5000)) >= 1   # its replica has every key
+    victim.kill()
+    try:
+        await _until(lambda: cache.entries == len(KEYS) - len(lost), "the killed node's entries dropped")
+        hits = cache.hits
+        kept = [key for key in KEYS if key not in lost]
+        assert await _get_all(redis, kept) == kept and cache.hits == hits + len(kept)
+        assert await _get_all(redis, lost) == lost   # retried until the replica took over
+    finally:
+        victim.start()   # it rejoins as a replica of the new primary
+        await asyncio.to_thread(servers.wait_stable)

@@ -1,12 +1,15 @@
 """The futures a pipeline's commands return (BufferedCommand): lazy, but futures in every way callers see."""
 import asyncio
 import gc
+import sys
 import weakref
 
 import pytest
 
 from aioredis_cy.commands import Redis
+from aioredis_cy.commands.string import StringCommandsMixin
 from aioredis_cy.errors import ConnectionClosedError, MultiExecError, PipelineError, ReplyError
+from aioredis_cy.util import _NOTSET
 
 BATCHES = ["multi_exec", "pipeline"]
 
@@ -210,3 +213,84 @@ async def test_repr_shows_no_arguments(client):
     assert "s3cret" not in repr(fut) and "pending" in repr(fut)
     await pipe.execute(return_exceptions=True)
     assert "s3cret" not in repr(fut) and "finished" in repr(fut)
+
+
+def _record(future):
+    return future.command, future.args, future.encoding, future.converter
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_shortcut_calls_record_what_the_methods_record(client, batch):
+    # get/set/incr/decr with positional arguments only are recorded in C, without running
+    # the method; with a keyword (here one that changes nothing) the method runs.
+    pipe = getattr(client, batch)()
+    pairs = [(pipe.set("k", "v"), pipe.set("k", "v", expire=0)),
+             (pipe.get("k"), pipe.get("k", encoding=_NOTSET)),
+             (pipe.set("n", 1), pipe.set("n", 1, exist=None)),
+             (pipe.incr("n"), pipe.incr(key="n")),
+             (pipe.decr("n"), pipe.decr(key="n"))]
+    for shortcut, method in pairs:
+        assert _record(shortcut) == _record(method)
+    results = await pipe.execute()
+    assert results == [True, True, b"v", b"v", True, True, 2, 3, 2, 1]
+
+
+async def test_shortcut_calls_do_not_run_the_method(client):
+    pipe = client.pipeline()
+    ran = []
+
+    def calls(frame, event, arg):
+        if event == "call":
+            ran.append(frame.f_code)
+
+    sys.setprofile(calls)
+    try:
+        pipe.set("k", "v")
+        pipe.get("k")
+        shortcut = list(ran)
+        pipe.set("k", "v", expire=0)
+    finally:
+        sys.setprofile(None)
+    stock = StringCommandsMixin.set.__code__
+    assert StringCommandsMixin.get.__code__ not in shortcut and stock not in shortcut
+    assert stock in ran
+    assert await pipe.execute() == [True, b"v", True]
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+async def test_shortcut_bad_arguments_fail_at_the_call_and_nothing_is_sent(client, batch):
+    other = Redis(client._pool_or_conn)
+    pipe = getattr(client, batch)()
+    first = pipe.set("k", "v")
+    bad = [pipe.set("k", None), pipe.get(None), pipe.incr(object()), pipe.get()]
+    last = pipe.set("k2", "v2")
+    for fut in bad:
+        assert fut.done() and isinstance(fut.exception(), TypeError)
+    assert await other.exists("k", "k2") == 0   # nothing sent before execute()
+    with pytest.raises(PipelineError if batch == "pipeline" else MultiExecError) as info:
+        await pipe.execute()
+    assert [type(error) for error in info.value.args[1]] == [TypeError] * 4
+    assert first.result() is True and last.result() is True
+    assert await other.mget("k", "k2") == [b"v", b"v2"]
+
+
+async def test_overridden_methods_are_not_shortcut(create_connection):
+    calls = []
+
+    class Counting(Redis):
+        def set(self, key, value, **kwargs):
+            calls.append(("set", key))
+            return super().set(key, value, **kwargs)
+
+        def execute(self, command, *args, **kwargs):
+            calls.append(command)
+            return super().execute(command, *args, **kwargs)
+
+    client = Counting(await create_connection())
+    pipe = client.pipeline()
+    pipe.set("k", "v")
+    pipe.get("k")
+    pipe.incr("n")
+    assert calls == [("set", "k"), b"SET", b"GET", b"INCR"]
+    assert await pipe.execute() == [True, b"v", 1]
+    await client.delete("k", "n")

@@ -24,6 +24,26 @@ async def test_cancelled_blocking_command_spares_shared_commands(create_pool):
         await blpop
 
 
+async def test_cancelled_blocking_command_closes_only_after_the_replies_owed_to_others(
+        create_pool, fault_proxy):
+    # The replies are held back, so the cancel is handled while the echoes still wait on the
+    # connection the BLPOP took: it must stay open until they are in.
+    proxy = await fault_proxy()
+    pool = await create_pool(proxy.address, minsize=1, maxsize=1)
+    proxy.hold()
+    echoes = [pool.execute(b"ECHO", str(i)) for i in range(10)]
+    blpop = asyncio.ensure_future(pool.execute(b"BLPOP", "hardening:nothing", 0))
+    await asyncio.sleep(0)   # it takes the one connection, behind the echoes
+    blpop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await blpop
+    owed = b"".join(b"$1\r\n%d\r\n" % i for i in range(10)) + b"+PONG\r\n"
+    assert await asyncio.wait_for(proxy.held(len(owed)), HANG) == owed
+    proxy.release()
+    assert await asyncio.wait_for(asyncio.gather(*echoes), HANG) == [b"%d" % i for i in range(10)]
+    assert await asyncio.wait_for(pool.execute(b"PING"), HANG) == b"PONG"   # on a new connection
+
+
 async def test_cancelled_select_is_all_or_nothing(create_pool):
     pool = await create_pool(minsize=3, maxsize=3)
     await pool.execute(b"SET", "hardening:db", "zero")

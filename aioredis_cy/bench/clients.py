@@ -117,7 +117,7 @@ class AioredisApi(Client):
 
     async def open_cluster(self, startup_nodes):
         # One shared pool per node: concurrent calls pipeline on its connection.
-        self.redis = await self.module.create_redis_cluster(list(startup_nodes))
+        self.redis = await self.module.create_redis_cluster(list(startup_nodes), **self.options)
         self.opened.append(self.redis)
 
 
@@ -194,6 +194,15 @@ class Coredis(Client):
     async def close(self):
         await self.stack.aclose()
 
+    supports_cluster = True
+
+    async def open_cluster(self, startup_nodes):
+        import coredis
+
+        self.stack = contextlib.AsyncExitStack()
+        nodes = [{"host": host, "port": port} for host, port in startup_nodes]
+        self.redis = await self.stack.enter_async_context(coredis.RedisCluster(startup_nodes=nodes))
+
 
 GLIDE_TIMEOUT_MS = 60_000  # valkey-glide's default of 250 ms per request times out on a busy machine
 
@@ -247,15 +256,27 @@ class Glide(Client):
         return method
 
     async def pipeline(self, runs, transaction):
-        from glide import Batch
+        from glide import Batch, ClusterBatch
 
-        batch = Batch(is_atomic=transaction)
+        batch = (ClusterBatch if self.cluster else Batch)(is_atomic=transaction)
         _buffered(batch, runs, self.method)
         await self.redis.exec(batch, raise_on_error=True)
 
     async def close(self):
         for client in self.opened:
             await client.close()
+
+    supports_cluster = True
+    cluster = False  # set by open_cluster: the pipelines are then ClusterBatch
+
+    async def open_cluster(self, startup_nodes):
+        from glide import GlideClusterClient, GlideClusterClientConfiguration, NodeAddress
+
+        configuration = GlideClusterClientConfiguration(
+            [NodeAddress(host, port) for host, port in startup_nodes], request_timeout=GLIDE_TIMEOUT_MS)
+        self.redis = await GlideClusterClient.create(configuration)
+        self.opened.append(self.redis)
+        self.cluster = True
 
 
 @dataclass(frozen=True)
@@ -326,7 +347,8 @@ def _coredis() -> ClientSpec:
     return ClientSpec("coredis", coredis.__version__,
                       "coredis.Redis, RESP3, Config.optimized = True; concurrent calls share a connection "
                       "(max_connections=1 on one connection, 10 for the shared pool); explicit "
-                      "pipeline(transaction=False / True) in the pipeline workloads",
+                      "pipeline(transaction=False / True) in the pipeline workloads; coredis.RedisCluster "
+                      "in the cluster workloads",
                       Coredis)
 
 
@@ -340,8 +362,8 @@ def _glide() -> ClientSpec:
     return ClientSpec("valkey-glide", version("valkey-glide"),
                       "glide.GlideClient (Rust core, RESP3, one multiplexed connection per client, also for "
                       f"the 50 tasks of the shared pool), request_timeout={GLIDE_TIMEOUT_MS // 1000} s; "
-                      "Batch(is_atomic=False / True) in the pipeline workloads; its CPU/op includes the "
-                      "Rust core's threads",
+                      "Batch(is_atomic=False / True) in the pipeline workloads; GlideClusterClient and "
+                      "ClusterBatch in the cluster workloads; its CPU/op includes the Rust core's threads",
                       Glide, lacks={"decode": "replies are bytes only: it has no decoding option"})
 
 

@@ -495,10 +495,11 @@ async def _tasks_over_keys(client: Client, keys: List[str]) -> None:
 
 def _cluster_workloads() -> List[Workload]:
     where = "over all slots, 3 primaries"
-    batching = ("a local cluster of 3 primaries and 3 replicas; aioredis_cy: create_redis_cluster (one "
-                "shared pool per node), 1,000 concurrent calls gathered; redis-py: "
-                "redis.asyncio.cluster.RedisCluster, explicit pipeline(transaction=False) of 1,000 per batch "
-                "(it has no automatic pipelining)")
+    batching = ("a local cluster of 3 primaries and 3 replicas, each client given one startup node; "
+                "aioredis_cy: create_redis_cluster (one shared pool per node), 1,000 concurrent calls "
+                "gathered; redis-py: redis.asyncio.cluster.RedisCluster, explicit "
+                "pipeline(transaction=False) of 1,000 per batch (it has no automatic pipelining); coredis: "
+                "coredis.RedisCluster and valkey-glide: GlideClusterClient, 1,000 concurrent calls gathered")
     return [
         ClusterWorkload("cluster.set", f"SET, 1,000 in flight {where}", lambda s: s.pipelined, _batched,
                         data=lambda s: _runs_of("set", [(k, SMALL_VALUE) for k in _keys(s.pipelined)]),
@@ -509,14 +510,18 @@ def _cluster_workloads() -> List[Workload]:
         ClusterWorkload("cluster.c", f"GET, {TASKS} tasks {where}", lambda s: s.pool,
                         _tasks_over_keys, data=lambda s: _keys(s.pool), fill=_fill_keys,
                         note=f"{TASKS} tasks each awaiting one GET at a time; aioredis_cy: one shared pool "
-                             "per node; redis-py: RedisCluster's connection per command in flight"),
+                             "per node; redis-py: RedisCluster's connection per command in flight; coredis: "
+                             "its cluster pool (max_connections=32, its default); valkey-glide: one "
+                             "multiplexed connection per node"),
         ClusterWorkload("cluster.pipeline", f"GET, pipeline() of {CLUSTER_PIPELINE:,} {where}",
                         lambda s: s.pipelined, _pipelined(False),
                         data=lambda s: [[("get", chunk)] for chunk in
                                         _chunks([(k,) for k in _keys(s.pipelined)], CLUSTER_PIPELINE)],
                         fill=_fill_keys,
-                        note="one pipeline() per 10,000 commands, then execute(); both clients group the "
-                             "commands per node and send the groups concurrently"),
+                        note="one pipeline per 10,000 commands, then run: aioredis_cy and redis-py "
+                             "pipeline() then execute(); coredis: pipeline(transaction=False), run on "
+                             "leaving its async with; valkey-glide: exec() of a "
+                             "ClusterBatch(is_atomic=False); each groups the commands per node"),
     ]
 
 

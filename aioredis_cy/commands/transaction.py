@@ -31,7 +31,8 @@ from .._protocol import (
 from .._typing import CommandsBase, Key, Reply
 from ..abc import AbcPool
 from ..errors import MultiExecError, PipelineError, WatchVariableError
-from ..util import wait_ok
+from ..util import _NOTSET, reply_is_ok, wait_ok
+from .string import StringCommandsMixin
 
 if TYPE_CHECKING:
     # What type checkers see a pipeline offer: every Redis method, which __getattr__ forwards.
@@ -337,6 +338,24 @@ def _track(converters: list, results: list, result):
     return future
 
 
+# Stock command methods that, called with that many positional arguments and no keyword,
+# only record one command: (method, command, argc, encoding as they pass it, converter).
+_RECORDS_ONLY = {
+    "get": (StringCommandsMixin.get, b"GET", 1, _NOTSET, None),
+    "set": (StringCommandsMixin.set, b"SET", 2, ENCODING_NOT_GIVEN, reply_is_ok),
+    "incr": (StringCommandsMixin.incr, b"INCR", 1, ENCODING_NOT_GIVEN, None),
+    "decr": (StringCommandsMixin.decr, b"DECR", 1, ENCODING_NOT_GIVEN, None),
+}
+
+
+def _records_directly(redis, buffer, name: str, function) -> bool:
+    """True when ``redis.name`` is the stock ``function`` and it reaches ``buffer``'s own methods."""
+    return (getattr(type(redis), name, None) is function and name not in vars(redis)
+            and redis.execute == buffer.execute and redis._execute_converted == buffer._execute_converted
+            and type(buffer).execute is CommandRecorder.execute
+            and type(buffer)._execute_converted is CommandRecorder._execute_converted)
+
+
 class Pipeline(_PipelineMethods):
     """Buffers commands and sends them together on one connection.
 
@@ -380,6 +399,9 @@ class Pipeline(_PipelineMethods):
         if not callable(attr):
             return attr
         buffered = BufferedMethod(self._buffer, attr)
+        shortcut = _RECORDS_ONLY.get(name)
+        if shortcut is not None and _records_directly(self._redis, self._buffer, name, shortcut[0]):
+            buffered.records_only(*shortcut[1:])
         setattr(self, name, buffered)   # later look-ups skip __getattr__
         return buffered
 
