@@ -44,7 +44,8 @@ class LocalCluster:
         return [node.tcp_address for node in self.nodes]
 
     def cli(self, node: LocalServer, *args) -> str:
-        """Send one command to ``node`` over a plain socket; the reply as text (array items a line each)."""
+        """Send one command to ``node`` (logged in, over TLS if it has TLS); the reply as text (array
+        items a line each)."""
         parts = [str(arg).encode() for arg in args]
         reader = PyReader()
         login = node.auth_command()

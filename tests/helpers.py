@@ -36,3 +36,11 @@ async def assert_fails_before_sending(redis, method, args, kwargs, exc):
     with pytest.raises(exc):
         await getattr(redis, method)(*args, **kwargs)
     assert await redis.ping() == b"PONG"
+
+
+async def open_replica_pools(redis):
+    """Open every replica's pool now: one that could not be opened in time (a loaded machine) would
+    make reads fall back to the primary."""
+    cluster = redis.connection
+    await asyncio.gather(*(cluster.create_pool_by_addr(node.addr)
+                           for node in cluster.get_cluster_state().replicas()))

@@ -10,7 +10,10 @@ import asyncio
 import pytest
 
 import aioredis_cy
+from aioredis_cy.cluster import command_info
 from aioredis_cy.cluster.keys import KEYLESS, slot_of, static_keys
+
+from .helpers import open_replica_pools
 
 TAGS = [f"{{t{i}}}" for i in range(120)]
 
@@ -119,6 +122,7 @@ async def test_learned_read_only_command_reads_from_replicas(create_redis_cluste
     await asyncio.gather(*(redis.mset(f"{tag}a", "abcde", f"{tag}b", "abxde") for tag in TAGS))
     for primary in cluster.primaries():
         assert int(cluster.cli(primary, "wait", 1, 5000)) == 1
+    await open_replica_pools(redis)
     before = {node.port: stats(cluster, node, "lcs")[0] for node in cluster.running()}
     results = await asyncio.gather(*(redis.execute("LCS", f"{tag}a", f"{tag}b") for tag in TAGS))
     assert results == [b"abde"] * len(TAGS)
@@ -136,3 +140,15 @@ async def test_pipeline_with_a_command_missing_from_the_table(create_redis_clust
         pipe.bitop_not(f"{tag}dst", f"{tag}src")   # BITOP
         pipe.get(f"{tag}dst")
     assert await pipe.execute() == [True, 1, b"\xf0"] * len(TAGS)
+
+
+async def test_learned_commands_are_bounded(create_redis_cluster, monkeypatch):
+    monkeypatch.setattr(command_info, "LIMIT", 2)
+    redis = await create_redis_cluster()
+    learned = redis.connection._server_commands
+    await redis.execute("BITOP", "OR", "{a}dst", "{a}src")
+    await redis.execute("LCS", "{a}dst", "{a}src")
+    assert learned.cached(b"bitop") is not None
+    assert await redis.execute("BITFIELD_RO", "{a}dst", "GET", "u8", 0) == [0]
+    assert learned.cached(b"bitop") is None   # the oldest answer made room
+    assert learned.cached(b"lcs").read_only and learned.cached(b"bitfield_ro").read_only

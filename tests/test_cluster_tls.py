@@ -16,7 +16,7 @@ import aioredis_cy
 from aioredis_cy import AuthError
 from aioredis_cy.cluster.keys import slot_of
 
-from .helpers import PROTOCOL_DEFAULTS
+from .helpers import PROTOCOL_DEFAULTS, open_replica_pools
 
 PASSWORD = "Tls4Cluster-Secret9"
 ACL = (
@@ -114,6 +114,7 @@ async def test_reads_from_replicas(connect, tls_cluster):
     primaries = tls_cluster.primaries()
     for primary in primaries:
         assert int(tls_cluster.cli(primary, "wait", 1, 5000)) == 1
+    await open_replica_pools(redis)
     before = {node.port: tls_cluster.commandstats(node).get("get", 0) for node in tls_cluster.nodes}
     assert await asyncio.gather(*(redis.get(key, encoding="utf-8") for key in keys)) == keys
     for node in tls_cluster.nodes:
