@@ -7,6 +7,7 @@ import weakref
 import pytest
 
 from aioredis_cy.commands import Redis
+from aioredis_cy.commands.hash import HashCommandsMixin
 from aioredis_cy.commands.string import StringCommandsMixin
 from aioredis_cy.errors import ConnectionClosedError, MultiExecError, PipelineError, ReplyError
 from aioredis_cy.util import _NOTSET
@@ -228,11 +229,15 @@ async def test_shortcut_calls_record_what_the_methods_record(client, batch):
              (pipe.get("k"), pipe.get("k", encoding=_NOTSET)),
              (pipe.set("n", 1), pipe.set("n", 1, exist=None)),
              (pipe.incr("n"), pipe.incr(key="n")),
-             (pipe.decr("n"), pipe.decr(key="n"))]
+             (pipe.decr("n"), pipe.decr(key="n")),
+             (pipe.hset("h", "f", "x"), pipe.hset("h", "f", "x")),
+             (pipe.hget("h", "f"), pipe.hget("h", "f", encoding=_NOTSET)),
+             (pipe.hgetall("h"), pipe.hgetall("h", encoding=_NOTSET))]
     for shortcut, method in pairs:
         assert _record(shortcut) == _record(method)
     results = await pipe.execute()
-    assert results == [True, True, b"v", b"v", True, True, 2, 3, 2, 1]
+    assert results == [True, True, b"v", b"v", True, True, 2, 3, 2, 1, 1, 0, b"x", b"x",
+                       {b"f": b"x"}, {b"f": b"x"}]
 
 
 async def test_shortcut_calls_do_not_run_the_method(client):
@@ -247,14 +252,16 @@ async def test_shortcut_calls_do_not_run_the_method(client):
     try:
         pipe.set("k", "v")
         pipe.get("k")
+        pipe.hgetall("h")
         shortcut = list(ran)
         pipe.set("k", "v", expire=0)
     finally:
         sys.setprofile(None)
     stock = StringCommandsMixin.set.__code__
-    assert StringCommandsMixin.get.__code__ not in shortcut and stock not in shortcut
+    methods = {StringCommandsMixin.get.__code__, HashCommandsMixin.hgetall.__code__, stock}
+    assert not methods & set(shortcut)
     assert stock in ran
-    assert await pipe.execute() == [True, b"v", True]
+    assert await pipe.execute() == [True, b"v", {}, True]
 
 
 @pytest.mark.parametrize("batch", BATCHES)

@@ -12,6 +12,8 @@ __all__ = ["GenericCommandsMixin"]
 
 def _expire_options(nx: bool, xx: bool, gt: bool, lt: bool) -> list:
     """The NX/XX/GT/LT tokens of the EXPIRE family (Redis 7), checking the combination."""
+    if not (nx or xx or gt or lt):
+        return []   # the common case, without building the tokens
     if nx and (xx or gt or lt):
         raise ValueError("nx cannot be combined with xx, gt or lt")
     if gt and lt:

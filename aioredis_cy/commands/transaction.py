@@ -31,7 +31,8 @@ from .._protocol import (
 from .._typing import CommandsBase, Key, Reply
 from ..abc import AbcPool
 from ..errors import MultiExecError, PipelineError, WatchVariableError
-from ..util import _NOTSET, reply_is_ok, wait_ok
+from ..util import _NOTSET, pairs_to_dict, reply_is_ok, wait_ok
+from .hash import HashCommandsMixin
 from .string import StringCommandsMixin
 
 if TYPE_CHECKING:
@@ -345,6 +346,8 @@ _RECORDS_ONLY = {
     "set": (StringCommandsMixin.set, b"SET", 2, ENCODING_NOT_GIVEN, reply_is_ok),
     "incr": (StringCommandsMixin.incr, b"INCR", 1, ENCODING_NOT_GIVEN, None),
     "decr": (StringCommandsMixin.decr, b"DECR", 1, ENCODING_NOT_GIVEN, None),
+    "hget": (HashCommandsMixin.hget, b"HGET", 2, _NOTSET, None),
+    "hgetall": (HashCommandsMixin.hgetall, b"HGETALL", 1, _NOTSET, pairs_to_dict),
 }
 
 
