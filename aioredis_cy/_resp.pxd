@@ -106,6 +106,7 @@ cdef class Reader:
     cdef int _push(self, char t, Py_ssize_t n) except -1
     cdef int _map_set(self, Frame *f, object value) except -1
     cdef int _clear_stack(self) except -1
+    cdef object _simple_str(self, const char *s, Py_ssize_t n)
     cdef object _make_str(self, const char *s, Py_ssize_t n)
     cdef object _decode(self, const char *s, Py_ssize_t n)
     cdef object _make_error(self, const char *s, Py_ssize_t n)

@@ -95,6 +95,8 @@ cdef long long RESP_MAX_AGGREGATE = 0xFFFFFFFF   # hiredis' REDIS_READER_MAX_ARR
 
 cdef object INF = float("inf")
 cdef object NEG_INF = float("-inf")
+cdef bytes STATUS_OK = b"OK"   # shared: the status replies a pipeline reads by the thousand
+cdef bytes STATUS_QUEUED = b"QUEUED"
 cdef object NAN = float("nan")
 cdef dict _CODECS = {}
 MAX_DEPTH = RESP_MAX_DEPTH
@@ -551,7 +553,7 @@ cdef class Reader:
                 elif t == c'+':
                     if memchr(s, c'\r', <size_t>n) != NULL:
                         self._fail("Bad simple string value")
-                    obj = self._make_str(s, n)
+                    obj = self._simple_str(s, n)
                     self.pos = hdr
                 elif t == c'*' or t == c'%' or t == c'~' or t == c'>' or t == c'|':
                     if parse_ll(s, n, &v) < 0:
@@ -914,6 +916,15 @@ cdef class Reader:
         return 0
 
     # ------------------------------------------------------------------ value builders
+
+    cdef object _simple_str(self, const char *s, Py_ssize_t n):
+        """A simple string reply: the statuses of pipelines and transactions as shared bytes."""
+        if self.dec_cur == DEC_NONE:
+            if n == 2 and s[0] == c'O' and s[1] == c'K':
+                return STATUS_OK
+            if n == 6 and memcmp(s, b"QUEUED", 6) == 0:
+                return STATUS_QUEUED
+        return self._make_str(s, n)
 
     cdef object _make_str(self, const char *s, Py_ssize_t n):
         if self.dec_cur == DEC_NONE:
