@@ -262,6 +262,12 @@ class LocalCluster(_LocalCluster):
         self.begin_migration(slot, source, target)
         self.finish_migration(slot, source, target)
 
+    def move_slot_back(self, slot, source, target):
+        """Undo a move of ``slot`` from ``source`` to ``target``, whether it finished or not."""
+        if self.owner_of(slot) is source:
+            self.finish_migration(slot, source, target)
+        self.move_slot(slot, target, source)
+
     def primaries(self):
         return [node for node in self.nodes if node.process is not None and "master" in self._myself(node)]
 

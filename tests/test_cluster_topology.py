@@ -122,9 +122,7 @@ async def test_tryagain_on_a_multi_key_command_during_migration(create_redis_clu
         await asyncio.to_thread(servers.finish_migration, slot, source, target)
         assert await waiting == [b"1", b"2"]   # retried until the slot moved, then MOVED followed
     finally:
-        if servers.owner_of(slot) is source:
-            await asyncio.to_thread(servers.finish_migration, slot, source, target)
-        await asyncio.to_thread(servers.move_slot, slot, target, source)
+        await asyncio.to_thread(servers.move_slot_back, slot, source, target)
 
 
 async def test_cancelled_while_following_a_redirect(create_redis_cluster, redis_cluster_servers):
