@@ -268,6 +268,29 @@ class LocalCluster(_LocalCluster):
             self.finish_migration(slot, source, target)
         self.move_slot(slot, target, source)
 
+    def fail_over(self, replica, *, takeover=False):
+        """Make ``replica`` the primary of its shard by CLUSTER FAILOVER, once it is in sync.
+
+        A plain manual failover needs the other primaries' votes and gives up after 5 s; they
+        refuse to vote twice for one shard within twice the node timeout, so one that follows a
+        recent failover of the same shard can stall. It is then sent again as TAKEOVER (no vote),
+        which ``takeover=True`` asks for at once.
+        """
+        self.wait_until(lambda: "slave" in self._myself(replica).split()[2]
+                        and "master_link_status:up" in self.cli(replica, "info", "replication"),
+                        "the replica never synced")
+        promoted = lambda: "master" in self._myself(replica).split()[2]   # noqa: E731
+        modes = [("takeover",)] if takeover else [(), ("takeover",)]
+        for mode in modes:
+            self.cli(replica, "cluster", "failover", *mode)
+            try:
+                self.wait_until(promoted, "the replica did not take over", timeout=10)
+                break
+            except RuntimeError:
+                if mode == modes[-1]:
+                    raise
+        self.wait_stable()
+
     def primaries(self):
         return [node for node in self.nodes if node.process is not None and "master" in self._myself(node)]
 

@@ -236,9 +236,7 @@ async def test_failover_drops_the_old_primarys_entries(spare_cluster_client, spa
     cluster = redis.connection
     moving = [key for key in KEYS
               if cluster.get_cluster_state().slot_master(key_slot(key.encode())).addr == old.tcp_address]
-    await asyncio.to_thread(servers.cli, replica, "cluster", "failover")
-    await asyncio.to_thread(servers.wait_until, lambda: "myself,master" in servers._myself(replica),
-                            "the replica did not take over")
+    await asyncio.to_thread(servers.fail_over, replica)
 
     def taken_over():
         owner = cluster.get_cluster_state().slot_master(key_slot(moving[0].encode()))

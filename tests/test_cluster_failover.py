@@ -82,9 +82,7 @@ async def test_cluster_failover_under_load(spare_cluster_client, spare_redis_clu
     load.start()
     await asyncio.sleep(0.1)
     gets_before = servers.commandstats(replica).get("get", 0)
-    await asyncio.to_thread(servers.cli, replica, "cluster", "failover")
-    await asyncio.to_thread(servers.wait_until, lambda: "myself,master" in servers._myself(replica),
-                            "the replica did not take over")
+    await asyncio.to_thread(servers.fail_over, replica)
 
     async def moved_over():
         await cluster.schedule_refresh()

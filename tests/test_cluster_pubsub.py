@@ -177,16 +177,8 @@ def _replica_of(servers, primary):
 
 
 async def _failover(servers, replica):
-    """CLUSTER FAILOVER TAKEOVER on ``replica`` once in sync; wait until the cluster agrees it is primary.
-
-    TAKEOVER needs no vote of the other primaries, which refuse a second vote for the same
-    shard within twice the node timeout (so failing back at once would stall).
-    """
-    await _until(lambda: "slave" in servers._myself(replica).split()[2]
-                 and "master_link_status:up" in servers.cli(replica, "info", "replication"))
-    servers.cli(replica, "cluster", "failover", "takeover")
-    await _until(lambda: "master" in servers._myself(replica).split()[2])
-    await asyncio.to_thread(servers.wait_stable)
+    """TAKEOVER: failing back at once would wait for votes the other primaries refuse for a while."""
+    await asyncio.to_thread(servers.fail_over, replica, takeover=True)
 
 
 async def test_shard_channel_across_a_failover(create_redis_cluster, redis_cluster_servers):
