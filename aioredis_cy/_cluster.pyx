@@ -14,10 +14,10 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
 from aioredis_cy._crc16 cimport buffer_slot
-from aioredis_cy._protocol cimport CoreProtocol
+from aioredis_cy._protocol cimport CoreProtocol, ReplySink
 
 from aioredis_cy.connection import RedisConnection
-from aioredis_cy.errors import ConnectionClosedError, PoolClosedError
+from aioredis_cy.errors import PoolClosedError
 from aioredis_cy.util import _NOTSET
 
 cdef extern from "Python.h":
@@ -34,7 +34,7 @@ cdef extern from "Python.h":
     object PyObject_Call(object callable, object args, object kwargs)
 
 cdef object Future = asyncio.Future
-cdef dict _RAW_REPLY = {"encoding": None}   # the keywords of a command sent by send_on
+cdef object _PLAIN_EXECUTE = RedisConnection.execute
 
 cdef enum SlotResult:
     # keys_slot() results other than a slot.
@@ -69,6 +69,11 @@ cdef int object_slot(object key) except -1:
         raise TypeError(f"bad key type {type(key).__name__}: bytes, str, int, float, bytearray or "
                         "memoryview expected")
     return buffer_slot(<const unsigned char *>data, size)
+
+
+cdef inline dict keywords(object encoding):
+    """The keywords of a command given ``encoding`` (or not) for the pool's ``execute``."""
+    return {} if encoding is _NOTSET else {"encoding": encoding}
 
 
 def slot_of(key):
@@ -125,15 +130,15 @@ cdef class Route:
 # the command completes or expires.
 @cython.no_gc
 @cython.freelist(256)
-cdef class Relay:
+cdef class Relay(ReplySink):
     """One command in flight: what was sent, and the caller's future its outcome goes to.
 
-    Called as the done-callback of the pool's future. A reply goes to the caller; an
-    exception goes to the cluster's ``_on_error`` (which follows redirects or fails
-    the caller). A caller that has stopped waiting gets nothing.
+    The protocol's sink, or the done-callback of the pool's future. A reply goes to the
+    caller; an exception goes to the cluster's ``_on_error`` (which follows redirects or
+    fails the caller). A caller that has stopped waiting gets nothing.
     """
 
-    cdef readonly object target, converter, command, kwargs
+    cdef readonly object target, converter, command, encoding
     cdef readonly tuple args
     cdef readonly int slot
     cdef readonly Route route
@@ -141,7 +146,22 @@ cdef class Relay:
     cdef public object timer
     cdef public object source
 
+    @property
+    def kwargs(self):
+        """The keywords the command was given (``encoding``, if it was)."""
+        return keywords(self.encoding)
+
     # As the protocol's sink (see CoreProtocol.send_into): settled as the reply is read.
+
+    cdef bint finished(self) except -1:
+        return self.target.done()
+
+    cdef int settle(self, object reply, bint failed) except -1:
+        if failed:
+            self.set_exception(reply)
+        else:
+            self.target.set_result(reply)
+        return 0
 
     def done(self):
         return self.target.done()
@@ -231,13 +251,13 @@ cdef class Router:
             return PyObject_Call(Future, (), self.future_kwargs)
         return self.loop.create_future()
 
-    def execute(self, command, *args, **kwargs):
+    def execute(self, command, *args, encoding=_NOTSET):
         """Send ``command`` to the node serving its keys; a future of the reply."""
-        return self.send(None, command, args, kwargs)
+        return self.send(None, command, args, encoding)
 
-    def execute_converted(self, converter, command, *args, **kwargs):
+    def execute_converted(self, converter, command, *args, encoding=_NOTSET):
         """``execute`` whose future gets ``converter(reply)``."""
-        return self.send(converter, command, args, kwargs)
+        return self.send(converter, command, args, encoding)
 
     cpdef object pick(self, Route route, int slot):
         """The pool for a command of ``route`` on ``slot`` (NO_KEYS: any primary), or None."""
@@ -256,23 +276,24 @@ cdef class Router:
                 return (<tuple>replicas)[self.counter % len(<tuple>replicas)]
         return self.slot_pools[slot]
 
-    cdef inline Relay new_relay(self, object converter, object command, tuple args, dict kwargs, int slot,
+    cdef inline Relay new_relay(self, object converter, object command, tuple args, object encoding, int slot,
                                 Route route):
         """A Relay for one command (its target future is made by whoever sends it)."""
         cdef Relay relay = Relay.__new__(Relay)
         relay.converter = converter
         relay.command = command
         relay.args = args
-        relay.kwargs = kwargs
+        relay.encoding = encoding
         relay.slot = slot
         relay.route = route
         relay.router = self
         return relay
 
-    cdef object send(self, object converter, object command, tuple args, dict kwargs):
+    cdef object send(self, object converter, object command, tuple args, object encoding):
         cdef Route route
         cdef int slot
         cdef Relay relay
+        cdef dict kwargs
         if self.closed:
             return self.cluster._closed_error()
         try:
@@ -282,15 +303,16 @@ cdef class Router:
         if route is None:
             route = self.cluster._learn(command)
             if route is None:
-                return self.cluster._send_slowly(converter, command, args, kwargs)
+                return self.cluster._send_slowly(converter, command, args, keywords(encoding))
         slot = keys_slot(args, route.first, route.last, route.step) if route.first >= 0 else SLOT_NO_KEYS
         if slot == SLOT_CROSS:
             return self.cluster._cross_slot(command, args)
         pool = self.pick(route, slot)
         if pool is None:
-            return self.cluster._send_slowly(converter, command, args, kwargs)
-        relay = self.new_relay(converter, command, args, kwargs, slot, route)
-        if route.blocking or not self.send_direct(pool, relay, args, kwargs):
+            return self.cluster._send_slowly(converter, command, args, keywords(encoding))
+        relay = self.new_relay(converter, command, args, encoding, slot, route)
+        if route.blocking or not self.send_direct(pool, relay, args, encoding):
+            kwargs = keywords(encoding)
             try:
                 if converter is None:
                     source = PyObject_Call(pool.execute, (command,) + args, kwargs)
@@ -321,26 +343,20 @@ cdef class Router:
         cdef Relay relay
         if self.closed:
             return self.cluster._closed_error()
-        relay = self.new_relay(converter, command, args, _RAW_REPLY, slot, route)
+        relay = self.new_relay(converter, command, args, None, slot, route)
         if not self.queue_on(conn, relay, args, None):
             return None
         if self.attempt_timeout is not None:
             relay.timer = self.loop.call_later(self.attempt_timeout, relay.expire)
         return relay.target
 
-    cdef bint send_direct(self, object pool, Relay relay, tuple args, dict kwargs) except -1:
+    cdef bint send_direct(self, object pool, Relay relay, tuple args, object encoding) except -1:
         """Queue the command on the pool's next shared connection with ``relay`` as its sink.
 
-        False when that is not possible (no free connection, other keywords than
-        ``encoding``, a command that is not plain): nothing was sent, use the pool.
-        This is what ``ConnectionsPool.execute`` does for a shared command, minus the
-        future that would only be chained on.
+        False when that is not possible (no free connection, a command that is not
+        plain): nothing was sent, use the pool. This is what ``ConnectionsPool.execute``
+        does for a shared command, minus the future that would only be chained on.
         """
-        encoding = _NOTSET
-        if kwargs:
-            if len(kwargs) != 1 or "encoding" not in kwargs:
-                return False
-            encoding = kwargs["encoding"]
         free = pool._free
         if not free:
             return False
@@ -353,11 +369,10 @@ cdef class Router:
         connection is not a plain one or is closed."""
         cdef CoreProtocol protocol
         candidate = getattr(conn, "_protocol", None)
-        if not isinstance(candidate, CoreProtocol) or type(conn).execute is not RedisConnection.execute:
+        if not isinstance(candidate, CoreProtocol) or type(conn).execute is not _PLAIN_EXECUTE:
             return False
         protocol = <CoreProtocol>candidate
-        relay.target = self.new_future()
-        try:
-            return protocol.send_into(relay, relay.converter, relay.command, args, encoding)
-        except ConnectionClosedError:   # closed, and nothing was written: the pool replaces it
+        if protocol.transport is None or protocol.closing:   # nothing is written: the pool replaces it
             return False
+        relay.target = self.new_future()
+        return protocol.send_into(relay, relay.converter, relay.command, args, encoding)

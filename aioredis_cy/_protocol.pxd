@@ -68,7 +68,13 @@ cdef class BufferedMethod:
     cdef object converter
 
 
-cdef class BatchReplies:
+cdef class ReplySink:
+    # A stand-in for a reply's future that the protocol settles with C calls (see resolve).
+    cdef bint finished(self) except -1
+    cdef int settle(self, object reply, bint failed) except -1
+
+
+cdef class BatchReplies(ReplySink):
     # The stand-in future of every command of one batch (see CoreProtocol.execute_batch).
     cdef list outcomes
     cdef Py_ssize_t expected

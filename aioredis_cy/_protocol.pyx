@@ -338,7 +338,22 @@ def convert_each(list records, list values):
     return converted
 
 
-cdef class BatchReplies:
+cdef class ReplySink:
+    """Stands in for a reply's future where the protocol would call its methods from Python.
+
+    ``resolve`` asks ``finished()`` (the future's ``done()``) and then calls ``settle``
+    with the reply, converted, or its exception. Elsewhere (a lost connection, a
+    cancellation) a sink is treated as a future, so a subclass has those methods too.
+    """
+
+    cdef bint finished(self) except -1:
+        raise NotImplementedError
+
+    cdef int settle(self, object reply, bint failed) except -1:
+        raise NotImplementedError
+
+
+cdef class BatchReplies(ReplySink):
     """Stands in for the futures of a batch's commands: collects their outcomes in order.
 
     The protocol resolves it once per reply as it would a future (an outcome is the
@@ -354,6 +369,12 @@ cdef class BatchReplies:
 
     def set_exception(self, exc):
         self.add(exc)
+
+    cdef bint finished(self) except -1:
+        return False
+
+    cdef int settle(self, object reply, bint failed) except -1:
+        return self.add(reply)
 
     cdef int add(self, object outcome) except -1:
         self.outcomes.append(outcome)
@@ -1269,6 +1290,7 @@ cdef class CoreProtocol:
         cdef bint failed = PyExceptionInstance_Check(reply)
         cdef CommandKind kind = waiter.kind
         cdef object future = waiter.future
+        cdef bint sink
         if self.normalise and not failed:
             reply = resp2_shape(reply)
         if waiter.shape != SHAPE_AS_IS and not failed:
@@ -1311,15 +1333,14 @@ cdef class CoreProtocol:
                 self.watching = False
         elif kind == KIND_SELECT and not failed and is_ok(reply):
             self.db = waiter.arg
-        if type(future) is BatchReplies:   # one of a batch: no Python-level calls
-            if not failed and waiter.converter is not None:
-                reply = convert(waiter.converter, reply)
-            return (<BatchReplies>future).add(reply)
-        if future.done():
+        sink = isinstance(future, ReplySink)   # (a batch, a cluster command): no Python-level calls
+        if (<ReplySink>future).finished() if sink else future.done():
             return 0
         if waiter.converter is not None and not failed:
             reply = convert(waiter.converter, reply)
             failed = PyExceptionInstance_Check(reply)
+        if sink:
+            return (<ReplySink>future).settle(reply, failed)
         if failed:
             future.set_exception(reply)
         else:

@@ -80,7 +80,7 @@ STUBBED = [
     "aioredis_cy._cluster",
 ]
 # Compiled classes used only from Cython: no Python caller needs their types.
-CYTHON_ONLY = {"aioredis_cy._protocol": {"BatchReplies", "OutputBuffer", "Waiter"}}
+CYTHON_ONLY = {"aioredis_cy._protocol": {"BatchReplies", "OutputBuffer", "ReplySink", "Waiter"}}
 
 
 def _stub(module_name):
