@@ -358,11 +358,13 @@ cdef class Router:
         does for a shared command, minus the future that would only be chained on.
         """
         free = pool._free
-        if not free:
+        cdef Py_ssize_t count = len(free)
+        if count == 0:
             return False
-        conn = free[0]
-        free.rotate(-1)
-        return self.queue_on(conn, relay, args, encoding)
+        if count > 1:   # round robin, as the pool's rotate() would (minus the method call)
+            self.counter += 1
+            return self.queue_on(free[self.counter % count], relay, args, encoding)
+        return self.queue_on(free[0], relay, args, encoding)
 
     cdef inline bint queue_on(self, object conn, Relay relay, tuple args, object encoding) except -1:
         """Queue the command on ``conn`` with ``relay`` as its sink; False (nothing sent) when the
