@@ -13,6 +13,7 @@ cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
+from aioredis_cy._buffered cimport BufferedCommand
 from aioredis_cy._crc16 cimport buffer_slot
 from aioredis_cy._protocol cimport CoreProtocol, ReplySink
 
@@ -40,6 +41,7 @@ cdef enum SlotResult:
     # keys_slot() results other than a slot.
     SLOT_NO_KEYS = -1
     SLOT_CROSS = -2
+    SLOT_BAD_KEY = -3   # (record_slots only: a key keys_slot refuses)
 
 NO_KEYS = SLOT_NO_KEYS
 CROSS_SLOT = SLOT_CROSS
@@ -104,6 +106,51 @@ cpdef int keys_slot(tuple args, Py_ssize_t first, Py_ssize_t last, Py_ssize_t st
             return SLOT_CROSS
         i += step
     return slot
+
+
+cdef int records_slot(tuple args, tuple spec) noexcept:
+    """keys_slot for one record, SLOT_BAD_KEY where it would raise (the caller's slow path words it)."""
+    try:
+        return keys_slot(args, spec[0], spec[1], spec[2])
+    except Exception:
+        return SLOT_BAD_KEY
+
+
+def record_slots(list records, dict positions, object positions_of):
+    """``(slots, undecided)`` of a pipeline's buffered commands, in one C pass.
+
+    ``slots[i]`` is the slot of ``records[i]`` (NO_KEYS without keys) for a command
+    whose key positions ``positions_of(command)`` knows (cached in ``positions`` per
+    command object); ``undecided`` lists the others (unknown commands, keys that
+    hash to several slots or cannot be hashed), whose slots stay NO_KEYS for the
+    caller to settle.
+    """
+    cdef list slots = [SLOT_NO_KEYS] * len(records)
+    cdef list undecided = []
+    cdef BufferedCommand record
+    cdef object spec
+    cdef Py_ssize_t index
+    cdef int slot
+    for index in range(len(records)):
+        if type(records[index]) is not BufferedCommand:
+            undecided.append(index)
+            continue
+        record = <BufferedCommand>records[index]
+        if PyBytes_CheckExact(record.command) or PyUnicode_CheckExact(record.command):
+            spec = positions.get(record.command, False)   # (False: not looked up yet)
+            if spec is False:
+                spec = positions[record.command] = positions_of(record.command)
+        else:
+            spec = None
+        if spec is None:
+            undecided.append(index)
+            continue
+        slot = records_slot(record.args, <tuple?>spec)
+        if slot == SLOT_CROSS or slot == SLOT_BAD_KEY:
+            undecided.append(index)
+        else:
+            slots[index] = slot
+    return slots, undecided
 
 
 cdef class Route:

@@ -103,6 +103,26 @@ async def test_cross_slot_command_refused_alone_before_sending(create_redis_clus
     assert await redis.exists("b") + await redis.exists("c") == 0
 
 
+async def test_commands_outside_the_key_table_are_placed_by_the_slow_path(create_redis_cluster,
+                                                                         redis_cluster_servers):
+    """A numkeys command (EVAL) and one only the server can place (BITOP, by COMMAND GETKEYS) sit
+    among table commands: each reaches its keys' owner and the results keep the caller's order."""
+    redis = await create_redis_cluster()
+    keys = [f"{{outside:{i}}}" for i in range(30)]
+    pipe = redis.pipeline()
+    for i, key in enumerate(keys):
+        pipe.set(key, i)
+        pipe.eval("return redis.call('GET', KEYS[1])", [key])
+        pipe.bitop_or(key + "copy", key)
+        pipe.get(key + "copy")
+    results = await pipe.execute()
+    assert results == [item for i in range(len(keys))
+                       for item in (True, str(i).encode(), len(str(i)), str(i).encode())]
+    for key in keys:   # on its owner only
+        owner = redis_cluster_servers.owner_of(key_slot(key.encode()))
+        assert redis_cluster_servers.cli(owner, "exists", key, key + "copy") == "2"
+
+
 async def test_errors_and_return_exceptions(create_redis_cluster):
     redis = await create_redis_cluster()
     await redis.set("str", "x")

@@ -17,7 +17,7 @@ import contextvars
 from typing import Dict, List, Optional, Set, Tuple
 
 from .._buffered import BufferedCommand
-from .._cluster import CROSS_SLOT, NO_KEYS, keys_slot
+from .._cluster import CROSS_SLOT, NO_KEYS, keys_slot, record_slots
 from .._protocol import ENCODING_NOT_GIVEN, check_sendable, settle_records
 from ..commands.transaction import (
     MultiExec,
@@ -48,7 +48,7 @@ __all__ = ["ClusterPipeline", "ClusterMultiExec", "ClusterTransactionsMixin"]
 
 Address = Tuple[str, int]
 _ASKING = BufferedCommand(b"ASKING", (), ENCODING_NOT_GIVEN)   # only sent: never settled
-_KEYLESS = -1    # the "slot" of a command without keys: any primary serves it
+_KEYLESS = NO_KEYS    # the "slot" of a command without keys: any primary serves it
 
 
 class _ClusterCommandBuffer(_CommandBuffer):
@@ -62,43 +62,35 @@ class _ClusterCommandBuffer(_CommandBuffer):
             "in a cluster pipeline or transaction; call it on the RedisCluster itself")
 
 
-def _key_spec(command) -> Tuple[Optional[tuple], bytes]:
-    """``(key positions from the table or None, normalized name)`` of ``command``."""
-    name = normalized(command)
-    return KEY_POSITIONS.get(name), name
+def _table_positions(command) -> Optional[tuple]:
+    """The key positions of ``command`` from the table, or None."""
+    return KEY_POSITIONS.get(normalized(command))
 
 
 async def _record_slots(cluster, records: list) -> Tuple[List[int], Dict[int, BaseException]]:
     """The slot of each record (``_KEYLESS`` without keys) and the refusal of each cross-slot one.
 
-    Commands of the key table cost one C call each; the others (numkeys, COMMAND GETKEYS)
-    go through the slow path, which also words the cross-slot errors.
+    Commands of the key table are placed by one C pass; the others (numkeys, COMMAND GETKEYS,
+    keys of several slots or of a bad type) go through the slow path, which also words the errors.
     """
-    slots: List[int] = []
+    slots, undecided = record_slots(records, {}, _table_positions)
     refused: Dict[int, BaseException] = {}
-    specs: dict = {}   # per command object: its key spec, computed once per pipeline
-    append = slots.append
-    for index, record in enumerate(records):
-        command, args = record.command, record.args
+    for index in undecided:
+        command, args = records[index].command, records[index].args
         try:
-            positions, name = specs[command]
-        except KeyError:
-            positions, name = specs[command] = _key_spec(command)
-        except TypeError:   # unhashable (bytearray)
-            positions, name = _key_spec(command)
-        try:
-            if positions is not None:
-                slot = keys_slot(args, *positions)
-                if slot != CROSS_SLOT:
-                    append(_KEYLESS if slot == NO_KEYS else slot)
+            name = normalized(command)
+            positions = KEY_POSITIONS.get(name)
+            if positions is not None:   # (a bytearray command, a key of a bad type, or several slots)
+                slots[index] = keys_slot(args, *positions)   # NO_KEYS is _KEYLESS
+                if slots[index] != CROSS_SLOT:
                     continue
+                slots[index] = _KEYLESS
             keys = static_keys(name, args)
             if keys is None:
                 keys = await cluster.command_keys(command, args)
-            append(cluster.determine_slot(*keys) if keys else _KEYLESS)
+            slots[index] = cluster.determine_slot(*keys) if keys else _KEYLESS
         except (CrossSlotError, TypeError, ReplyError) as exc:
             refused[index] = exc
-            append(_KEYLESS)
     return slots, refused
 
 
