@@ -5,8 +5,17 @@ CROSS_SLOT: int
 
 def slot_of(key: Any) -> int: ...
 def keys_slot(args: Tuple[Any, ...], first: int, last: int, step: int) -> int: ...
-def record_slots(records: List[Any], positions: Dict[Any, Optional[Tuple[int, int, int]]],
-                 positions_of: Callable[[Any], Optional[Tuple[int, int, int]]]) -> Tuple[List[int], List[int]]: ...
+_Positions = Optional[Tuple[int, int, int]]
+_Address = Tuple[str, int]
+
+def record_slots(
+    records: List[Any], positions: Dict[Any, _Positions], positions_of: Callable[[Any], _Positions]
+) -> Tuple[List[int], List[int]]: ...
+def group_by_owner(
+    pending: List[int], slots: List[int], owners: List[Any], asks: Dict[int, _Address],
+    any_master: Callable[[], _Address],
+) -> Tuple[Dict[_Address, List[int]], List[int]]: ...
+def failed_indices(indices: List[int], outcomes: List[Any]) -> List[int]: ...
 
 class Route:
     first: int

@@ -18,7 +18,7 @@ from aioredis_cy._crc16 cimport buffer_slot
 from aioredis_cy._protocol cimport CoreProtocol, ReplySink
 
 from aioredis_cy.connection import RedisConnection
-from aioredis_cy.errors import PoolClosedError
+from aioredis_cy.errors import PoolClosedError, ReplyError
 from aioredis_cy.util import _NOTSET
 
 cdef extern from "Python.h":
@@ -151,6 +151,45 @@ def record_slots(list records, dict positions, object positions_of):
         else:
             slots[index] = slot
     return slots, undecided
+
+
+def group_by_owner(list pending, list slots, list owners, dict asks, object any_master):
+    """``(groups, uncovered)``: the record indices of ``pending`` by the address they go to.
+
+    That is ``asks[index]`` (popped) for a command told to ASK there, else the address of
+    its slot's primary ``owners[slot]``, else for a keyless one (slot NO_KEYS) the first
+    address grouped so far or ``any_master()``. ``groups`` is ``{addr: [index, ...]}`` in
+    first-seen order; ``uncovered`` lists the indices whose slot has no primary.
+    """
+    cdef dict groups = {}
+    cdef list uncovered = []
+    cdef list group
+    cdef int slot
+    keyless_addr = None
+    for index in pending:
+        addr = asks.pop(index, None) if asks else None
+        if addr is None:
+            slot = slots[index]
+            if slot == SLOT_NO_KEYS:
+                if keyless_addr is None:
+                    keyless_addr = next(iter(groups), None) or any_master()
+                addr = keyless_addr
+            else:
+                owner = owners[slot]
+                if owner is None:
+                    uncovered.append(index)
+                    continue
+                addr = owner.addr
+        group = groups.get(addr)
+        if group is None:
+            group = groups[addr] = []
+        group.append(index)
+    return groups, uncovered
+
+
+def failed_indices(list indices, list outcomes):
+    """The indices among ``indices`` whose outcome is a ReplyError (a redirect, maybe)."""
+    return [index for index in indices if isinstance(outcomes[index], ReplyError)]
 
 
 cdef class Route:

@@ -17,7 +17,7 @@ import contextvars
 from typing import Dict, List, Optional, Set, Tuple
 
 from .._buffered import BufferedCommand
-from .._cluster import CROSS_SLOT, NO_KEYS, keys_slot, record_slots
+from .._cluster import CROSS_SLOT, NO_KEYS, failed_indices, group_by_owner, keys_slot, record_slots
 from .._protocol import ENCODING_NOT_GIVEN, check_sendable, settle_records
 from ..commands.transaction import (
     MultiExec,
@@ -106,9 +106,9 @@ class _NodeBatch:
 
     __slots__ = ("addr", "indices", "asking")
 
-    def __init__(self, addr: Address) -> None:
+    def __init__(self, addr: Address, indices: List[int]) -> None:
         self.addr = addr
-        self.indices: List[int] = []
+        self.indices = indices
         self.asking: Set[int] = set()   # the indices to send right after an ASKING
 
     def _commands(self, records: list) -> Tuple[list, list]:
@@ -229,41 +229,24 @@ async def _send_rounds(cluster, records: list, slots: List[int], pending: List[i
     asks: Dict[int, Address] = {}
     attempts = cluster.max_attempts
     for attempt in range(attempts):
-        batches: Dict[Address, _NodeBatch] = {}
-        keyless_addr: Optional[Address] = None
-        slot_master = cluster.get_cluster_state().slot_master
-        for index in pending:
-            ask = asks.pop(index, None) if asks else None
-            slot = slots[index]
-            if ask is not None:
-                addr = ask
-            elif slot == _KEYLESS:
-                if keyless_addr is None:
-                    keyless_addr = next(iter(batches), None) or cluster.random_master_addr()
-                addr = keyless_addr
-            else:
-                owner = slot_master(slot)
-                if owner is None:
-                    outcomes[index] = UncoveredSlotError(slot)
-                    cluster.schedule_refresh()
-                    continue
-                addr = owner.addr
-            node_batch = batches.get(addr)
-            if node_batch is None:
-                node_batch = batches[addr] = _NodeBatch(addr)
-            node_batch.indices.append(index)
-            if ask is not None:
-                node_batch.asking.add(index)
+        asked = dict(asks)
+        groups, uncovered = group_by_owner(pending, slots, cluster.get_cluster_state().owners(), asks,
+                                           cluster.random_master_addr)
+        for index in uncovered:
+            outcomes[index] = UncoveredSlotError(slots[index])
+        if uncovered:
+            cluster.schedule_refresh()
+        batches = {addr: _NodeBatch(addr, indices) for addr, indices in groups.items()}
+        for index, addr in asked.items():
+            batches[addr].asking.add(index)
         await asyncio.gather(*(node_batch.run(cluster, records, outcomes, cluster.attempt_timeout)
                                for node_batch in batches.values()))
         pending = []
         wait = False
         last = attempt == attempts - 1
         for node_batch in batches.values():
-            for index in node_batch.indices:
+            for index in failed_indices(node_batch.indices, outcomes):
                 outcome = outcomes[index]
-                if not isinstance(outcome, ReplyError):
-                    continue
                 error = redirect_error(outcome)
                 outcomes[index] = error
                 if isinstance(error, MovedError):
