@@ -30,6 +30,10 @@ class ServerNotFound(RuntimeError):
     """No redis-server binary could be found."""
 
 
+class PortTakenError(RuntimeError):
+    """The server exited at startup: one of its ports was already in use."""
+
+
 def find_server_binary() -> str:
     """Path of the server binary to run (see the module docstring)."""
     configured = os.environ.get("REDIS_SERVER")
@@ -51,16 +55,29 @@ def find_server_binary() -> str:
 
 
 # A cluster node also listens on its port + 10000, so ports above this are avoided.
-MAX_PORT = 55535
+BUS_PORT_OFFSET = 10000
+MAX_PORT = 65535 - BUS_PORT_OFFSET
+# How many times a server whose port was taken before it could bind it is tried on new ports.
+START_ATTEMPTS = 5
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1, at most MAX_PORT, that is free right now."""
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(*, with_bus: bool = False) -> int:
+    """A TCP port on 127.0.0.1, at most MAX_PORT, that is free right now (and, with
+    ``with_bus``, so is the cluster bus port above it)."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        if port <= MAX_PORT:
+        if port <= MAX_PORT and (not with_bus or _port_is_free(port + BUS_PORT_OFFSET)):
             return port
 
 
@@ -99,7 +116,10 @@ class LocalServer:
         self.binary = binary or find_server_binary()
         self.sentinel = sentinel
         self.tls = tls
-        self.port = port or free_port()
+        # A port picked here may be taken by another process before the server binds it;
+        # start() then picks again, until the first start has succeeded.
+        self._may_repick_port = port is None
+        self.port = port or free_port(with_bus=self.cluster_node)
         self.dir = Path(tempfile.mkdtemp(prefix=f"aioredis_cy-{name}-"))
         self.unix_socket = str(self.dir / "redis.sock")
         self.process: Optional[subprocess.Popen] = None
@@ -122,7 +142,7 @@ class LocalServer:
     @property
     def bus_port(self) -> int:
         """The cluster bus port (of a cluster node)."""
-        return self.port + 10000
+        return self.port + BUS_PORT_OFFSET
 
     @property
     def cluster_node(self) -> bool:
@@ -163,6 +183,19 @@ class LocalServer:
         """Start the process and wait until it answers PING."""
         if self.process is not None and self.process.poll() is None:
             return self
+        attempts = START_ATTEMPTS if self._may_repick_port else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once()
+                break
+            except PortTakenError:
+                if attempt == attempts:
+                    raise
+                self.port = free_port(with_bus=self.cluster_node)
+        self._may_repick_port = False
+        return self
+
+    def _start_once(self) -> None:
         config = self.dir / ("sentinel.conf" if self.sentinel else "redis.conf")
         config.write_text(self._config())
         args = [self.binary, str(config)]
@@ -174,13 +207,15 @@ class LocalServer:
         except BaseException:
             self.stop()   # reaps the process and closes its stderr pipe
             raise
-        return self
 
     def _wait_ready(self, process: subprocess.Popen) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"{self.name}: server exited at startup:\n{self.log_tail()}")
+                log = self.log_tail()
+                port_taken = "Address already in use" in "\n".join(log.splitlines()[-3:])
+                error = PortTakenError if port_taken else RuntimeError
+                raise error(f"{self.name}: server exited at startup:\n{log}")
             info = self._ping_info()
             if info is not None:
                 self.version = info
