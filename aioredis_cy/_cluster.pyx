@@ -156,7 +156,7 @@ def record_slots(list records, dict positions, object positions_of):
 def group_by_owner(list pending, list slots, list owners, dict asks, object any_master):
     """``(groups, uncovered)``: the record indices of ``pending`` by the address they go to.
 
-    That is ``asks[index]`` (popped) for a command told to ASK there, else the address of
+    That is ``asks[index]`` for a command told to ASK there, else the address of
     its slot's primary ``owners[slot]``, else for a keyless one (slot NO_KEYS) the first
     address grouped so far or ``any_master()``. ``groups`` is ``{addr: [index, ...]}`` in
     first-seen order; ``uncovered`` lists the indices whose slot has no primary.
@@ -167,7 +167,7 @@ def group_by_owner(list pending, list slots, list owners, dict asks, object any_
     cdef int slot
     keyless_addr = None
     for index in pending:
-        addr = asks.pop(index, None) if asks else None
+        addr = asks.get(index) if asks else None
         if addr is None:
             slot = slots[index]
             if slot == SLOT_NO_KEYS:

@@ -229,7 +229,6 @@ async def _send_rounds(cluster, records: list, slots: List[int], pending: List[i
     asks: Dict[int, Address] = {}
     attempts = cluster.max_attempts
     for attempt in range(attempts):
-        asked = dict(asks)
         groups, uncovered = group_by_owner(pending, slots, cluster.get_cluster_state().owners(), asks,
                                            cluster.random_master_addr)
         for index in uncovered:
@@ -237,8 +236,9 @@ async def _send_rounds(cluster, records: list, slots: List[int], pending: List[i
         if uncovered:
             cluster.schedule_refresh()
         batches = {addr: _NodeBatch(addr, indices) for addr, indices in groups.items()}
-        for index, addr in asked.items():
+        for index, addr in asks.items():   # every index told to ASK is pending again
             batches[addr].asking.add(index)
+        asks.clear()
         await asyncio.gather(*(node_batch.run(cluster, records, outcomes, cluster.attempt_timeout)
                                for node_batch in batches.values()))
         pending = []

@@ -57,8 +57,12 @@ class ClusterState:
         return list(self._replicas.get(addr, []))
 
     def owners(self) -> List[Optional[ClusterNode]]:
-        """The primary of every slot (None where uncovered), by slot number."""
-        return list(self._owners)
+        """The primary of every slot (None where uncovered), by slot number.
+
+        This is the state's own list (no copy of 16384 entries per call), which
+        ``move_slot`` keeps current: read it, do not change it.
+        """
+        return self._owners
 
     def has_addr(self, addr: Address) -> bool:
         return any(node.addr == addr for node in self.nodes)
