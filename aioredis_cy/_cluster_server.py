@@ -15,7 +15,8 @@ from .parser import PyReader
 __all__ = ["LocalCluster"]
 
 NODE_CONFIG = ("cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
-               "cluster-require-full-coverage no", "enable-debug-command local")
+               "cluster-require-full-coverage no", "enable-debug-command local",
+               "repl-diskless-sync-delay 0")
 
 
 NodeFactory = Callable[..., LocalServer]
@@ -122,9 +123,12 @@ class LocalCluster:
         return [node for node in self.nodes if node.process is not None]
 
     def wait_stable(self, timeout: float = 30.0) -> None:
-        """Wait until every running node reports cluster_state:ok and the same slot owners."""
+        """Wait until every running node reports cluster_state:ok and the same slot owners, and
+        every running replica's link to its primary is up (so WAIT on a primary can succeed)."""
         def stable():
             running = self.running()
+            if not all(self._replication_ready(node) for node in running):
+                return False
             infos = [self.cli(node, "cluster", "info") for node in running]
             views = {self.cli(node, "cluster", "slots").replace("\n", " ") for node in running}
             # CLUSTER SLOTS lists a replica only once it has synced (and never a primary without slots).
@@ -134,6 +138,13 @@ class LocalCluster:
             return all("cluster_state:ok" in info for info in infos) and len(views) == 1 and \
                 listed == len(running) - slotless
         self.wait_until(stable, "cluster did not become stable", timeout)
+
+    def _replication_ready(self, node: LocalServer) -> bool:
+        """A primary, or a replica whose link is up and not in a full sync. (CLUSTER SLOTS lists a
+        demoted primary as a replica while it still resyncs.)"""
+        info = self.cli(node, "info", "replication")
+        return "role:master" in info or ("master_link_status:up" in info
+                                         and "master_sync_in_progress:0" in info)
 
     def stop_all(self) -> None:
         """Stop every node by PID and remove its directory."""
