@@ -127,11 +127,12 @@ class LocalCluster:
         every running replica's link to its primary is up (so WAIT on a primary can succeed)."""
         def stable():
             running = self.running()
-            if not all(self._replication_ready(node) for node in running):
+            if not all(self.replication_ready(node) for node in running):
                 return False
             infos = [self.cli(node, "cluster", "info") for node in running]
             views = {self.cli(node, "cluster", "slots").replace("\n", " ") for node in running}
-            # CLUSTER SLOTS lists a replica only once it has synced (and never a primary without slots).
+            # CLUSTER SLOTS lists a replica once the others know it has data (and never a primary
+            # without slots); replication_ready covers the link itself.
             listed = len(set(re.findall(r"\b[0-9a-f]{40}\b", next(iter(views)))))
             slotless = sum(1 for line in self.cli(running[0], "cluster", "nodes").splitlines()
                            if "master" in line.split()[2] and len(line.split()) <= 8)
@@ -139,7 +140,7 @@ class LocalCluster:
                 listed == len(running) - slotless
         self.wait_until(stable, "cluster did not become stable", timeout)
 
-    def _replication_ready(self, node: LocalServer) -> bool:
+    def replication_ready(self, node: LocalServer) -> bool:
         """A primary, or a replica whose link is up and not in a full sync. (CLUSTER SLOTS lists a
         demoted primary as a replica while it still resyncs.)"""
         info = self.cli(node, "info", "replication")

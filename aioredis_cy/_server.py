@@ -61,23 +61,23 @@ MAX_PORT = 65535 - BUS_PORT_OFFSET
 START_ATTEMPTS = 5
 
 
-def _port_is_free(port: int) -> bool:
+def _bind(port: int) -> Optional[int]:
+    """The port a socket on 127.0.0.1 got when bound to ``port`` (0: any), or None if it is taken."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
-            return False
-    return True
+            return None
+        return sock.getsockname()[1]
 
 
 def free_port(*, with_bus: bool = False) -> int:
     """A TCP port on 127.0.0.1, at most MAX_PORT, that is free right now (and, with
     ``with_bus``, so is the cluster bus port above it)."""
     while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port <= MAX_PORT and (not with_bus or _port_is_free(port + BUS_PORT_OFFSET)):
+        port = _bind(0)
+        if port is not None and port <= MAX_PORT and \
+                (not with_bus or _bind(port + BUS_PORT_OFFSET) is not None):
             return port
 
 

@@ -277,8 +277,7 @@ class LocalCluster(_LocalCluster):
         which ``takeover=True`` asks for at once.
         """
         self.wait_until(lambda: "slave" in self._myself(replica).split()[2]
-                        and "master_link_status:up" in self.cli(replica, "info", "replication"),
-                        "the replica never synced")
+                        and self.replication_ready(replica), "the replica never synced")
         promoted = lambda: "master" in self._myself(replica).split()[2]   # noqa: E731
         modes = [("takeover",)] if takeover else [(), ("takeover",)]
         for mode in modes:
